@@ -2,6 +2,16 @@
 
 from importlib.metadata import version as _version
 
+from ._aligner import FeatureAligner
+from ._mlp import StabilizedMLPClassifier, StabilizedMLPRegressor
+from ._plotting import plot_training_curves
+
 __version__ = _version("skstab")
 
-__all__ = ["__version__"]
+__all__ = [
+    "FeatureAligner",
+    "StabilizedMLPClassifier",
+    "StabilizedMLPRegressor",
+    "plot_training_curves",
+    "__version__",
+]

@@ -1,0 +1,523 @@
+"""Standardize features on the training split, and report drift on new data."""
+
+from numbers import Real
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils import check_array
+from sklearn.utils.sparsefuncs import inplace_column_scale
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .utils._validation import Interval, _check_sample_weight, _fit_context
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+_NOT_FITTED_MSG = (
+    "This %(name)s instance is not fitted yet. Call 'fit' on the training split "
+    "first, then transform validation and test data with it; never refit it on "
+    "validation or test data."
+)
+
+_SPARSE_CENTER_MSG = (
+    "Cannot center sparse matrices: pass `with_mean=False` instead, which scales "
+    "sparse columns without densifying them."
+)
+
+
+def _is_constant_feature(var, mean, n_samples):
+    """Whether each variance is zero up to the rounding error of its computation.
+
+    The bound is the error of the two-pass variance algorithm in float64
+    (Chan, Golub and LeVeque, 1983), the rule StandardScaler applies.
+    """
+    eps = np.finfo(np.float64).eps
+    with np.errstate(invalid="ignore", over="ignore"):
+        return var <= n_samples * eps * var + (n_samples * mean * eps) ** 2
+
+
+def _csc_columns(X):
+    """A CSC copy of sparse ``X`` and the column index of each stored entry."""
+    Xc = sparse.csc_array(X)
+    return Xc, np.repeat(np.arange(Xc.shape[1]), np.diff(Xc.indptr))
+
+
+def _two_sum(a, b):
+    """``a + b`` rounded, and the exact rounding error (Knuth's TwoSum)."""
+    total = a + b
+    b_part = total - a
+    return total, (a - (total - b_part)) + (b - b_part)
+
+
+def _weighted_moments(x, w, total, expand):
+    """Count, mean (as hi + lo) and centred sum of squares of ``x`` weighted by ``w``.
+
+    ``total`` sums entries per feature and ``expand`` broadcasts a per-feature
+    array back to the entries. The corrected two-pass algorithm sums deviations
+    from a rough first mean; the correction term cancels that mean's rounding
+    error, so a large common offset costs no precision.
+    """
+    n = total(w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rough_mean = total(w * x) / n
+        dev = np.where(w > 0, x - expand(rough_mean), 0.0)
+        s1, s2 = total(w * dev), total(w * dev * dev)
+        return n, *_two_sum(rough_mean, s1 / n), np.maximum(s2 - s1 * s1 / n, 0.0)
+
+
+def _chunk_statistics(X, sample_weight):
+    """Float64 moments, min and max per feature, ignoring NaN and zero weights."""
+    n_rows, n_features = X.shape
+    w = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
+    if not sparse.issparse(X):
+        X64 = np.asarray(X, dtype=np.float64)
+        observed = ~np.isnan(X64) & (w > 0)[:, None]
+        x = np.where(observed, X64, 0.0)
+        wx = np.where(observed, w[:, None], 0.0)
+        moments = _weighted_moments(x, wx, lambda a: a.sum(axis=0), lambda m: m)
+        seen = np.where(observed, X64, np.nan)
+        return moments, np.fmin.reduce(seen, axis=0), np.fmax.reduce(seen, axis=0)
+
+    Xc, col = _csc_columns(X)
+    values, w_entry = Xc.data.astype(np.float64), w[Xc.indices]
+    keep = ~np.isnan(values) & (w_entry > 0)
+    # Implicit zeros of positive weight become one pseudo-entry per column.
+    positive = w > 0
+    stored_positive = np.bincount(col, weights=positive[Xc.indices], minlength=n_features)
+    has_zero = positive.sum() - stored_positive > 0
+    zero_weight = w.sum() - np.bincount(col, weights=w_entry, minlength=n_features)
+    x = np.concatenate([values[keep], np.zeros(has_zero.sum())])
+    wx = np.concatenate([w_entry[keep], zero_weight[has_zero]])
+    cx = np.concatenate([col[keep], np.flatnonzero(has_zero)])
+
+    def total(a):  # bincount returns ints for empty input
+        return np.bincount(cx, weights=a, minlength=n_features).astype(np.float64)
+
+    moments = _weighted_moments(x, wx, total, lambda m: m[cx])
+    data_min, data_max = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+    np.minimum.at(data_min, cx, x)
+    np.maximum.at(data_max, cx, x)
+    unseen = np.bincount(cx, minlength=n_features) == 0
+    data_min[unseen] = data_max[unseen] = np.nan
+    return moments, data_min, data_max
+
+
+def _merge_moments(a, b):
+    """Chan et al.'s pairwise update of two (count, mean_hi, mean_lo, m2) summaries.
+
+    The mean is carried as an unevaluated sum hi + lo, so that the difference
+    of two means keeps its digits even when both sit on a large offset, and
+    rounding does not pile up over many ``partial_fit`` calls.
+    """
+    (n_a, hi_a, lo_a, m2_a), (n_b, hi_b, lo_b, m2_b) = a, b
+    n = n_a + n_b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = n_b / n
+        delta = (hi_b - hi_a) + (lo_b - lo_a)
+        hi, err = _two_sum(hi_a, delta * frac)
+        hi, lo = _two_sum(hi, lo_a + err)
+        m2 = m2_a + m2_b + delta * delta * n_a * frac
+    # An empty side contributes nothing (and its NaN mean must not leak).
+    return [
+        np.where(n_a == 0, only_b, np.where(n_b == 0, only_a, both))
+        for both, only_a, only_b in zip((n, hi, lo, m2), a, b)
+    ]
+
+
+class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Standardize features with statistics of the training split only.
+
+    Each feature becomes ``(x - mean_) / scale_`` with the population standard
+    deviation and ``scale_ = sqrt(var_) + epsilon``. Statistics are accumulated
+    in float64 with a numerically stable chunk merge, so ``partial_fit`` over any
+    chunking matches one ``fit``. :meth:`drift_report` compares new data with
+    the training statistics.
+
+    Parameters
+    ----------
+    epsilon : float, default=1e-8
+        Added to the standard deviation of every non-constant feature so that
+        a tiny spread is not divided by zero.
+
+    with_mean : bool, default=True
+        If True, center the data before scaling. Must be False for sparse input.
+
+    with_std : bool, default=True
+        If True, divide by ``scale_``.
+
+    copy : bool, default=True
+        If False, transform float arrays in place when possible.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+        Per-feature training mean (float64). Always computed, even with
+        ``with_mean=False``, because :meth:`drift_report` and ``partial_fit``
+        need it. Exactly the training value for features whose values are all
+        identical.
+
+    var_ : ndarray of shape (n_features,)
+        Per-feature training population variance (``ddof=0``, float64); always
+        computed, like ``mean_``.
+
+    scale_ : ndarray of shape (n_features,) or None
+        Per-feature divisor: ``sqrt(var_) + epsilon``, or 1.0 for constant
+        features. None when ``with_std=False``.
+
+    n_samples_seen_ : int, float or ndarray of shape (n_features,)
+        Number of non-NaN training values per feature: an int while no sample
+        weights were given, else the float sum of their weights. A scalar when
+        every feature has the same count, like StandardScaler.
+
+    data_min_ : ndarray of shape (n_features,)
+        Per-feature training minimum, ignoring NaN and zero-weight rows.
+
+    data_max_ : ndarray of shape (n_features,)
+        Per-feature training maximum, ignoring NaN and zero-weight rows.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.preprocessing.StandardScaler : Same centring, but its scale is the
+        bare standard deviation.
+
+    Notes
+    -----
+    NaNs are ignored in ``fit`` and passed through by ``transform``; infinite
+    values raise a ValueError naming the column. Sample weights act as
+    repetition counts: rows of zero weight do not touch any statistic,
+    ``data_min_`` and ``data_max_`` included.
+
+    Guarded pitfall: constant features. A feature that is constant on the
+    training split (say a one-hot column whose category never occurs in this
+    fold) has ``std = 0``, so ``scale_ = epsilon`` would turn a single 1 in
+    the test fold into 1e8. Features whose variance is zero up to floating-point
+    rounding (StandardScaler's criterion) get ``scale_ = 1`` instead: the
+    training value maps to exactly 0.0 (``mean_`` holds that exact value) and
+    other values map to their raw deviation, never amplified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstab import FeatureAligner
+    >>> X_train = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0]])
+    >>> aligner = FeatureAligner().fit(X_train)
+    >>> aligner.mean_
+    array([2., 1.])
+    >>> aligner.scale_
+    array([1.63299317, 1.        ])
+    >>> aligner.transform([[2.0, 1.0], [6.0, 3.0]])
+    array([[0.        , 0.        ],
+           [2.44948973, 2.        ]])
+    """
+
+    _parameter_constraints: dict = {
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "with_mean": ["boolean"],
+        "with_std": ["boolean"],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, *, epsilon=1e-8, with_mean=True, with_std=True, copy=True):
+        self.epsilon = epsilon
+        self.with_mean = with_mean
+        self.with_std = with_std
+        self.copy = copy
+
+    def _reset(self):
+        for attr in ("mean_", "var_", "scale_", "n_samples_seen_", "data_min_", "data_max_",
+                     "_mean_lo"):
+            self.__dict__.pop(attr, None)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the per-feature statistics of the training split.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. NaNs are ignored; sparse input needs ``with_mean=False``.
+
+        y : None
+            Ignored.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights acting as repetition counts; not all zero.
+
+        Returns
+        -------
+        self : object
+            Fitted aligner.
+        """
+        self._reset()
+        return self._partial_fit(X, sample_weight, allow_all_zero_weights=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the statistics with one chunk of training data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data. NaNs are ignored.
+
+        y : None
+            Ignored.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights acting as repetition counts. A chunk whose
+            weights are all zero leaves the statistics unchanged.
+
+        Returns
+        -------
+        self : object
+            Updated aligner.
+        """
+        return self._partial_fit(X, sample_weight, allow_all_zero_weights=True)
+
+    def _partial_fit(self, X, sample_weight, allow_all_zero_weights):
+        first_call = not hasattr(self, "n_samples_seen_")
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES,
+            ensure_all_finite=False, reset=first_call,
+        )
+        self._check_no_inf(X)
+        if sparse.issparse(X) and self.with_mean:
+            raise ValueError(_SPARSE_CENTER_MSG)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True,
+                allow_all_zero_weights=allow_all_zero_weights,
+            )
+        chunk, min_b, max_b = _chunk_statistics(X, sample_weight)
+
+        if first_call:
+            weighted, data_min, data_max = sample_weight is not None, min_b, max_b
+            n, mean, mean_lo, m2 = chunk
+        else:
+            seen = np.asarray(self.n_samples_seen_)
+            weighted = sample_weight is not None or seen.dtype.kind == "f"
+            n_a = np.broadcast_to(seen, min_b.shape).astype(np.float64)
+            running = (n_a, self.mean_, self._mean_lo, self.var_ * n_a)
+            n, mean, mean_lo, m2 = _merge_moments(running, chunk)
+            data_min, data_max = np.fmin(self.data_min_, min_b), np.fmax(self.data_max_, max_b)
+
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = m2 / n
+        # Identical values: store the exact value so it maps to exactly 0.0.
+        identical = data_min == data_max
+        mean, var = np.where(identical, data_min, mean), np.where(identical, 0.0, var)
+        # The low-order part of the running mean: not a statistic, only what
+        # lets the next partial_fit merge as precisely as one fit.
+        self._mean_lo = np.where(identical, 0.0, mean_lo)
+
+        counts = n if weighted else np.rint(n).astype(np.int64)
+        self.n_samples_seen_ = counts[0] if np.all(counts == counts[0]) else counts
+        self.mean_, self.var_ = mean, var
+        self.data_min_, self.data_max_ = data_min, data_max
+        self.scale_ = None
+        if self.with_std:
+            constant = _is_constant_feature(var, mean, n)
+            self.scale_ = np.where(constant, 1.0, np.sqrt(var) + self.epsilon)
+        return self
+
+    def _check_no_inf(self, X):
+        # Validation runs with ensure_all_finite=False so that this check, not
+        # sklearn's generic message, reports which column holds the infinity.
+        values = X.data if sparse.issparse(X) else X
+        if not np.isinf(values).any():
+            return
+        if sparse.issparse(X):
+            Xc, col = _csc_columns(X)
+            column = int(col[np.isinf(Xc.data)][0])
+        else:
+            column = int(np.flatnonzero(np.isinf(X).any(axis=0))[0])
+        names = getattr(self, "feature_names_in_", None)
+        label = f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
+        raise ValueError(
+            f"Input X contains infinity in {label}. {type(self).__name__} accepts "
+            "NaN as a missing value but not +/-inf; replace it before fitting or "
+            "transforming."
+        )
+
+    def transform(self, X, copy=None):
+        """Center and scale X with the training statistics.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to transform. NaNs are passed through.
+
+        copy : bool, default=None
+            Whether to copy X; None means ``self.copy``.
+
+        Returns
+        -------
+        X_tr : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Transformed data, of the same float dtype as X.
+        """
+        check_is_fitted(self, msg=_NOT_FITTED_MSG)
+        copy = self.copy if copy is None else copy
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"), copy=copy,
+            dtype=_FLOAT_DTYPES, force_writeable=True, ensure_all_finite=False,
+        )
+        self._check_no_inf(X)
+        return self._apply(X, inverse=False)
+
+    def inverse_transform(self, X, copy=None):
+        """Scale back transformed data to the original representation.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Transformed data. NaNs are passed through.
+
+        copy : bool, default=None
+            Whether to copy X; None means ``self.copy``.
+
+        Returns
+        -------
+        X_original : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Data in the original units, of the same float dtype as X.
+        """
+        check_is_fitted(self, msg=_NOT_FITTED_MSG)
+        copy = self.copy if copy is None else copy
+        # check_array: the output of transform need not carry the input names.
+        X = check_array(
+            X, accept_sparse=("csr", "csc"), copy=copy, dtype=_FLOAT_DTYPES,
+            force_writeable=True, ensure_all_finite=False,
+        )
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        self._check_no_inf(X)
+        return self._apply(X, inverse=True)
+
+    def _apply(self, X, inverse):
+        if sparse.issparse(X):
+            if self.with_mean:
+                raise ValueError(_SPARSE_CENTER_MSG)
+            if self.with_std:
+                factor = self.scale_ if inverse else 1.0 / self.scale_
+                inplace_column_scale(X, factor.astype(X.dtype))
+            return X
+        # Statistics stay float64; casting them keeps float32 input float32.
+        if inverse:
+            if self.with_std:
+                X *= self.scale_.astype(X.dtype)
+            if self.with_mean:
+                X += self.mean_.astype(X.dtype)
+        else:
+            if self.with_mean:
+                X -= self.mean_.astype(X.dtype)
+            if self.with_std:
+                X /= self.scale_.astype(X.dtype)
+        return X
+
+    def drift_report(
+        self, X, *, mean_shift_threshold=0.5, std_ratio_threshold=2.0,
+        out_of_range_threshold=0.05,
+    ):
+        """Compare the distribution of new data with the training statistics.
+
+        The fitted statistics are never changed.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            New data, e.g. a validation, test or production batch. NaNs are ignored.
+
+        mean_shift_threshold : float, default=0.5
+            A feature drifts if its mean moved by more than this many training
+            standard deviations.
+
+        std_ratio_threshold : float, default=2.0
+            A feature drifts if ``new_std / train_std`` is above this value or
+            below its inverse. Must be at least 1.
+
+        out_of_range_threshold : float, default=0.05
+            A feature drifts if more than this fraction of its non-NaN values
+            lies outside the training ``[data_min_, data_max_]``.
+
+        Returns
+        -------
+        report : pandas.DataFrame
+            One row per feature, indexed by ``get_feature_names_out()``, with
+            columns ``train_mean``, ``train_std``, ``new_mean``, ``new_std``
+            (population), ``mean_shift`` (``|new_mean - train_mean| / train_std``;
+            the divisor is 1 for constant training features, as in ``scale_``),
+            ``std_ratio`` (for constant training features: 1.0 if the new values
+            are constant too, else inf), ``out_of_range`` and ``drifted`` (bool).
+            Statistics of a feature without any non-NaN value are NaN, and NaN
+            never counts as drift.
+        """
+        import pandas as pd  # only the report needs it; keeps `import skstab` light
+
+        check_is_fitted(self, msg=_NOT_FITTED_MSG)
+        for name, value, low in [
+            ("mean_shift_threshold", mean_shift_threshold, 0.0),
+            ("std_ratio_threshold", std_ratio_threshold, 1.0),
+            ("out_of_range_threshold", out_of_range_threshold, 0.0),
+        ]:
+            if not isinstance(value, Real) or not low <= value < np.inf:
+                raise ValueError(f"{name} must be a finite number >= {low}, got {value!r}.")
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES,
+            ensure_all_finite=False,
+        )
+        self._check_no_inf(X)
+        (n, new_mean, _, m2), _, _ = _chunk_statistics(X, None)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            new_var = m2 / n
+            train_std, new_std = np.sqrt(self.var_), np.sqrt(new_var)
+            n_out = self._count_out_of_range(X)
+            train_constant = _is_constant_feature(self.var_, self.mean_, self.n_samples_seen_)
+            new_constant = _is_constant_feature(new_var, new_mean, n)
+            mean_shift = np.abs(new_mean - self.mean_) / np.where(train_constant, 1.0, train_std)
+            std_ratio = np.where(
+                train_constant, np.where(new_constant, 1.0, np.inf), new_std / train_std
+            )
+            out_of_range = n_out / n
+        drifted = (
+            (mean_shift > mean_shift_threshold)
+            | (std_ratio > std_ratio_threshold)
+            | (std_ratio < 1.0 / std_ratio_threshold)
+            | (out_of_range > out_of_range_threshold)
+        )
+        columns = {
+            "train_mean": self.mean_, "train_std": train_std, "new_mean": new_mean,
+            "new_std": new_std, "mean_shift": mean_shift, "std_ratio": std_ratio,
+            "out_of_range": out_of_range, "drifted": drifted,
+        }
+        # copy=True: editing the report must not edit mean_.
+        index = pd.Index(self.get_feature_names_out(), name="feature")
+        return pd.DataFrame(columns, index=index, copy=True)
+
+    def _count_out_of_range(self, X):
+        """Non-NaN values of each feature outside the training [min, max]."""
+        low, high = self.data_min_, self.data_max_
+        if not sparse.issparse(X):
+            return ((X < low) | (X > high)).sum(axis=0).astype(np.float64)
+        Xc, col = _csc_columns(X)
+        outside = (Xc.data < low[col]) | (Xc.data > high[col])
+        implicit = Xc.shape[0] - np.diff(Xc.indptr)
+        zero_outside = (low > 0) | (high < 0)
+        n_out = np.bincount(col, weights=outside, minlength=Xc.shape[1])
+        return n_out + np.where(zero_outside, implicit, 0)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        # Sparse input is only accepted without centring (StandardScaler's rule).
+        tags.input_tags.sparse = not self.with_mean
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
