@@ -1,0 +1,246 @@
+"""The layer protocol and the container that puts every parameter in one flat buffer."""
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class Layer(ABC):
+    """Base class of every layer.
+
+    A layer is built once for a known input width, then run forward and
+    backward. Learned arrays live in ``params``; their gradients live in
+    ``grads`` under the same keys; statistics that are not learned (running
+    means, say) live in ``buffers``.
+
+    Attributes
+    ----------
+    params : dict of str to ndarray
+        Learned parameters. Inside a :class:`Sequential` they are views into
+        the container's flat parameter vector.
+    grads : dict of str to ndarray
+        Gradients of the loss with respect to ``params``, same keys and shapes,
+        filled by :meth:`backward`.
+    buffers : dict of str to ndarray
+        State that is updated without gradients.
+    decayed : frozenset of str
+        Names of the parameters that weight decay may shrink. Biases and the
+        scale and shift of normalization layers are never decayed.
+    """
+
+    decayed = frozenset()
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.buffers = {}
+        self._cache = None
+        self._work = {}
+
+    def build(self, n_in, rng=None, dtype=np.float64):
+        """Allocate and initialize parameters for inputs of width ``n_in``.
+
+        Parameters
+        ----------
+        n_in : int
+            Number of input features.
+        rng : numpy.random.Generator, default=None
+            Source of randomness for the initial weights. Layers whose
+            initialization is deterministic ignore it.
+        dtype : {numpy.float32, numpy.float64}, default=numpy.float64
+            Dtype of parameters, gradients and buffers.
+
+        Returns
+        -------
+        n_out : int
+            Width of this layer's output.
+        """
+        self.params = {k: np.asarray(v, dtype=dtype) for k, v in self._init_params(n_in, rng).items()}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.buffers = {k: np.asarray(v, dtype=dtype) for k, v in self._init_buffers(n_in).items()}
+        self._cache = None
+        self._work = {}
+        return self._n_out(n_in)
+
+    def _workspace(self, key, shape, dtype):
+        """A reusable scratch array, reallocated only when the batch shape changes.
+
+        Training calls forward and backward thousands of times on batches of
+        one shape; reusing these arrays keeps the hot loop free of allocations.
+        """
+        buf = self._work.get(key)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._work[key] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def _init_params(self, n_in, rng):
+        return {}
+
+    def _init_buffers(self, n_in):
+        return {}
+
+    def _n_out(self, n_in):
+        return n_in
+
+    @abstractmethod
+    def forward(self, X, *, training, sample_weight=None):
+        """Compute the output and keep what :meth:`backward` needs.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_in)
+            Input batch.
+        training : bool
+            ``True`` while fitting: normalization layers then use and update
+            batch statistics. ``False`` uses frozen statistics only.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Per-row weights; only batch normalization uses them.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_out)
+        """
+
+    @abstractmethod
+    def backward(self, dY, *, need_input_grad=True):
+        """Fill ``grads`` from the output gradient and return the input gradient.
+
+        Parameters
+        ----------
+        dY : ndarray of shape (n_samples, n_out)
+            Gradient of the loss with respect to the last forward output.
+        need_input_grad : bool, default=True
+            When ``False`` the input gradient is not computed (the first layer
+            of a network never needs it) and ``None`` is returned.
+
+        Returns
+        -------
+        dX : ndarray of shape (n_samples, n_in) or None
+        """
+
+    @abstractmethod
+    def infer(self, X):
+        """Inference-mode output that touches no state of the layer.
+
+        Uses frozen statistics and allocates its result, so it is safe to call
+        from ``predict`` on a fitted estimator, concurrently or not.
+        """
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Sequential:
+    """A chain of layers whose parameters share one flat buffer.
+
+    After :meth:`build`, ``params`` is one contiguous 1-D array holding every
+    learned value of every layer, ``grads`` its gradient and ``decay_mask`` a
+    0/1 array of the same length marking the weights that weight decay may
+    shrink. Each layer's ``params`` and ``grads`` entries are views into these
+    vectors, so clipping and an optimizer step are a few vectorized calls over
+    the whole network whatever its depth.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Layers applied in order.
+
+    Attributes
+    ----------
+    params : ndarray of shape (n_params,)
+        All learned parameters.
+    grads : ndarray of shape (n_params,)
+        Their gradients, filled by :meth:`backward`.
+    decay_mask : ndarray of shape (n_params,)
+        1 where weight decay applies, 0 for biases and normalization parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstab.nn import Dense, ReLU, Sequential
+    >>> net = Sequential([Dense(4), ReLU(), Dense(1)])
+    >>> net.build(3, np.random.default_rng(0))
+    1
+    >>> net.params.shape, int(net.decay_mask.sum())
+    ((21,), 16)
+    >>> net.forward(np.ones((2, 3)), training=True).shape
+    (2, 1)
+    """
+
+    def __init__(self, layers):
+        self.layers = list(layers)
+
+    def build(self, n_in, rng=None, dtype=np.float64):
+        """Build every layer and move their parameters into one flat buffer.
+
+        Returns
+        -------
+        n_out : int
+            Width of the network's output.
+        """
+        n = n_in
+        for layer in self.layers:
+            n = layer.build(n, rng, dtype)
+        self._layout = []
+        offset = 0
+        for index, layer in enumerate(self.layers):
+            for name, value in layer.params.items():
+                self._layout.append((index, name, value.shape, offset))
+                offset += value.size
+        self.params = np.empty(offset, dtype=dtype)
+        self.grads = np.zeros_like(self.params)
+        self.decay_mask = np.zeros_like(self.params)
+        for index, name, shape, start in self._layout:
+            block = slice(start, start + int(np.prod(shape)))
+            self.params[block] = self.layers[index].params[name].ravel()
+            self.decay_mask[block] = name in self.layers[index].decayed
+        self._bind()
+        return n
+
+    def _bind(self):
+        """Point every layer's params and grads at their blocks of the flat vectors."""
+        for index, name, shape, start in self._layout:
+            block = slice(start, start + int(np.prod(shape)))
+            self.layers[index].params[name] = self.params[block].reshape(shape)
+            self.layers[index].grads[name] = self.grads[block].reshape(shape)
+
+    def __setstate__(self, state):
+        # Pickle stores views as copies; re-link them so training can resume.
+        self.__dict__.update(state)
+        if "_layout" in state:
+            self._bind()
+
+    def forward(self, X, *, training, sample_weight=None):
+        """Run every layer forward; see :meth:`Layer.forward`."""
+        for layer in self.layers:
+            X = layer.forward(X, training=training, sample_weight=sample_weight)
+        return X
+
+    def backward(self, dY, *, need_input_grad=False):
+        """Backpropagate ``dY`` through every layer, filling ``grads``."""
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            dY = self.layers[i].backward(dY, need_input_grad=need_input_grad or i > 0)
+        return dY
+
+    def infer(self, X):
+        """Inference-mode output; touches no state, so it is safe in ``predict``."""
+        for layer in self.layers:
+            X = layer.infer(X)
+        return X
+
+    def state(self):
+        """Copies of the flat parameters and every layer's buffers."""
+        return self.params.copy(), [{k: v.copy() for k, v in layer.buffers.items()} for layer in self.layers]
+
+    def load_state(self, state):
+        """Restore what :meth:`state` returned, in place."""
+        params, buffers = state
+        self.params[...] = params
+        for layer, saved in zip(self.layers, buffers):
+            for key, value in saved.items():
+                layer.buffers[key][...] = value
+
+    def __repr__(self):
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inner}])"

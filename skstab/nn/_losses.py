@@ -1,0 +1,159 @@
+"""Losses on raw network outputs, each fused with its output link.
+
+Every loss takes the network's last linear output ``Z`` and targets ``Y`` and
+returns the weighted mean loss together with its gradient with respect to
+``Z``. Fusing the link (softmax, sigmoid) into the loss keeps both finite for
+any logits. Weighted means divide by the sum of the weights, so integer weights
+act exactly like repeated rows.
+"""
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from . import _functional as F
+
+
+def _row_weights(sample_weight, n, dtype):
+    """Per-row factors ``w / sum(w)`` as a column, or ``1/n`` without weights."""
+    if sample_weight is None:
+        return None, 1.0 / n
+    total = sample_weight.sum()
+    return (sample_weight / total).astype(dtype, copy=False)[:, None], None
+
+
+class _Loss(ABC):
+    """A loss: ``loss(Z, Y, sample_weight) -> (value, dZ)`` plus its output link."""
+
+    out_activation = "identity"
+
+    def link(self, Z):
+        """Map raw outputs to predictions (identity, probabilities...)."""
+        return Z
+
+    @abstractmethod
+    def _per_row(self, Z, Y):
+        """Unweighted loss of each row, shape (n_samples,)."""
+
+    @abstractmethod
+    def _residual(self, Z, Y):
+        """Unweighted gradient of each row's loss with respect to ``Z`` (a new array)."""
+
+    def __call__(self, Z, Y, sample_weight=None):
+        """Weighted mean loss and its gradient with respect to ``Z``.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_outputs)
+            Raw network outputs.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets (one-hot or 0/1 indicators for the classification losses).
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Non-negative row weights with a positive sum.
+
+        Returns
+        -------
+        loss : float
+        dZ : ndarray of shape (n_samples, n_outputs)
+        """
+        weights, uniform = _row_weights(sample_weight, Z.shape[0], Z.dtype)
+        per_row = self._per_row(Z, Y)
+        dZ = self._residual(Z, Y)
+        if weights is None:
+            loss = float(per_row.sum(dtype=np.float64)) * uniform
+            dZ *= uniform
+        else:
+            loss = float(np.dot(weights[:, 0].astype(np.float64), per_row.astype(np.float64)))
+            dZ *= weights
+        return loss, dZ
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class SquaredError(_Loss):
+    """Half squared error summed over outputs: ``1/2 ||z - y||^2`` per row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstab.nn import SquaredError
+    >>> loss, grad = SquaredError()(np.array([[1.0], [3.0]]), np.array([[0.0], [0.0]]))
+    >>> loss, grad.ravel()
+    (2.5, array([0.5, 1.5]))
+    """
+
+    def _per_row(self, Z, Y):
+        D = Z - Y
+        return 0.5 * np.einsum("ij,ij->i", D, D)
+
+    def _residual(self, Z, Y):
+        return Z - Y
+
+
+class SoftmaxCrossEntropy(_Loss):
+    """Multiclass log loss of ``softmax(z)`` against one-hot targets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstab.nn import SoftmaxCrossEntropy
+    >>> loss, grad = SoftmaxCrossEntropy()(np.zeros((1, 2)), np.array([[1.0, 0.0]]))
+    >>> round(loss, 6), grad
+    (0.693147, array([[-0.5,  0.5]]))
+    """
+
+    out_activation = "softmax"
+
+    def link(self, Z):
+        return F.softmax(Z)
+
+    def log_link(self, Z):
+        """``log(softmax(Z))`` without underflow to ``-inf``."""
+        return F.log_softmax(Z)
+
+    def _per_row(self, Z, Y):
+        return -np.einsum("ij,ij->i", Y, F.log_softmax(Z))
+
+    def _residual(self, Z, Y):
+        P = F.softmax(Z)
+        P -= Y
+        return P
+
+
+class SigmoidCrossEntropy(_Loss):
+    """Binary log loss of ``sigmoid(z)`` summed over outputs (binary or multilabel).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstab.nn import SigmoidCrossEntropy
+    >>> loss, grad = SigmoidCrossEntropy()(np.zeros((1, 1)), np.array([[1.0]]))
+    >>> round(loss, 6), grad
+    (0.693147, array([[-0.5]]))
+    """
+
+    out_activation = "logistic"
+
+    def link(self, Z):
+        return F.sigmoid(Z)
+
+    def log_link(self, Z):
+        """``log(sigmoid(Z))`` without underflow to ``-inf``."""
+        return F.log_sigmoid(Z)
+
+    def _per_row(self, Z, Y):
+        # softplus(z) - y*z is -[y log s + (1-y) log(1-s)], finite for any z.
+        return np.sum(np.logaddexp(0, Z) - Y * Z, axis=1)
+
+    def _residual(self, Z, Y):
+        S = F.sigmoid(Z)
+        S -= Y
+        return S
+
+
+LOSSES = {
+    "squared_error": SquaredError,
+    "softmax_cross_entropy": SoftmaxCrossEntropy,
+    "sigmoid_cross_entropy": SigmoidCrossEntropy,
+}

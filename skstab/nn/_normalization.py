@@ -1,0 +1,220 @@
+"""Batch, layer and group normalization over one shared kernel.
+
+The three layers differ only in which values share statistics: batch
+normalization pools each feature over the rows of a batch (and keeps running
+statistics for inference), layer normalization pools each row over its
+features, group normalization pools each row over groups of features.
+"""
+
+import numpy as np
+
+from ._base import Layer
+from ._functional import moments, normalize_backward, normalize_forward
+
+
+def _check_positive(name, value):
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"Invalid {name}: {value!r}; expected a positive number.")
+
+
+class _Norm(Layer):
+    """Normalize, then scale by ``gamma`` and shift by ``beta`` (both learned)."""
+
+    #: axis of the grouped array that the statistics run over
+    _axis = 1
+
+    def __init__(self, n_features=None, *, epsilon=1e-5):
+        super().__init__()
+        if n_features is not None and (not isinstance(n_features, (int, np.integer)) or n_features < 1):
+            raise ValueError(f"Invalid n_features: {n_features!r}; expected a positive integer.")
+        _check_positive("epsilon", epsilon)
+        self.n_features = n_features
+        self.epsilon = epsilon
+
+    def _init_params(self, n_in, rng):
+        if self.n_features is not None and n_in != self.n_features:
+            raise ValueError(f"{type(self).__name__} expects {self.n_features} features, got {n_in}.")
+        return {"gamma": np.ones(n_in), "beta": np.zeros(n_in)}
+
+    def _group(self, X):
+        return X
+
+    def _statistics(self, Xg, training, sample_weight):
+        """Return ``(X_hat, inv_std, weights, frozen)`` for the grouped input."""
+        mean, var, centred = moments(Xg, self._axis)
+        X_hat, inv_std = normalize_forward(centred, var, self.epsilon)
+        return X_hat, inv_std, None, False
+
+    def forward(self, X, *, training, sample_weight=None):
+        X_hat_g, inv_std, weights, frozen = self._statistics(self._group(X), training, sample_weight)
+        X_hat = X_hat_g.reshape(X.shape)
+        self._cache = (X_hat, inv_std, weights, frozen)
+        return X_hat * self.params["gamma"] + self.params["beta"]
+
+    def backward(self, dY, *, need_input_grad=True):
+        X_hat, inv_std, weights, frozen = self._cache
+        np.sum(dY * X_hat, axis=0, out=self.grads["gamma"])
+        np.sum(dY, axis=0, out=self.grads["beta"])
+        if not need_input_grad:
+            return None
+        dX_hat = dY * self.params["gamma"]
+        if frozen:
+            return dX_hat * inv_std
+        dX = normalize_backward(self._group(dX_hat), self._group(X_hat), inv_std, self._axis, weights)
+        return dX.reshape(dY.shape)
+
+    def infer(self, X):
+        X_hat_g, _, _, _ = self._statistics(self._group(X), False, None)
+        return X_hat_g.reshape(X.shape) * self.params["gamma"] + self.params["beta"]
+
+
+class BatchNorm(_Norm):
+    """Batch normalization with running statistics frozen at inference.
+
+    In training, each feature is normalized with the (optionally weighted) mean
+    and biased variance of the batch, and the running statistics move towards
+    them: ``running = momentum * running + (1 - momentum) * batch``. In
+    inference the running statistics are used and never change.
+
+    Parameters
+    ----------
+    n_features : int, default=None
+        Width of the input; inferred at build time when ``None``.
+    momentum : float, default=0.9
+        Weight of the old running value. This is the guide's convention;
+        PyTorch's ``momentum=0.1`` means the same update seen from the other
+        side (PyTorch weighs the *new* batch by its momentum).
+    epsilon : float, default=1e-5
+        Added to the variance before the square root.
+
+    Attributes
+    ----------
+    params : dict
+        ``"gamma"`` (ones) and ``"beta"`` (zeros), shape (n_features,).
+    buffers : dict
+        ``"running_mean"`` (zeros) and ``"running_var"`` (ones), shape (n_features,).
+
+    Notes
+    -----
+    With sample weights ``w`` the batch statistics are weighted by
+    ``p = w / sum(w)``, so a row of weight 2 counts as two copies of the row and
+    a row of weight 0 does not count at all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstab.nn import BatchNorm
+    >>> bn = BatchNorm(momentum=0.9)
+    >>> bn.build(1)
+    1
+    >>> bn.forward(np.array([[1.0], [3.0]]), training=True).ravel().round(3)
+    array([-1.,  1.])
+    >>> bn.buffers["running_mean"], bn.buffers["running_var"]
+    (array([0.2]), array([1.]))
+    """
+
+    _axis = 0
+
+    def __init__(self, n_features=None, *, momentum=0.9, epsilon=1e-5):
+        super().__init__(n_features, epsilon=epsilon)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"Invalid momentum: {momentum!r}; expected 0 <= momentum < 1.")
+        self.momentum = momentum
+
+    def _init_buffers(self, n_in):
+        return {"running_mean": np.zeros(n_in), "running_var": np.ones(n_in)}
+
+    def _statistics(self, X, training, sample_weight):
+        running_mean, running_var = self.buffers["running_mean"], self.buffers["running_var"]
+        if not training:
+            X_hat, inv_std = normalize_forward(X - running_mean, running_var, self.epsilon)
+            return X_hat, inv_std, None, True
+        weights = None
+        if sample_weight is not None:
+            weights = (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)[:, None]
+        mean, var, centred = moments(X, 0, weights)
+        running_mean *= self.momentum
+        running_mean += (1 - self.momentum) * mean[0]
+        running_var *= self.momentum
+        running_var += (1 - self.momentum) * var[0]
+        X_hat, inv_std = normalize_forward(centred, var, self.epsilon)
+        return X_hat, inv_std, weights, False
+
+    def __repr__(self):
+        return f"BatchNorm(momentum={self.momentum}, epsilon={self.epsilon})"
+
+
+class LayerNorm(_Norm):
+    """Layer normalization: each row is normalized over its own features.
+
+    Statistics are per row, so training and inference compute the same thing
+    and batch size does not matter; this is the guide's choice for batches of
+    fewer than 8 rows.
+
+    Parameters
+    ----------
+    n_features : int, default=None
+        Width of the input; inferred at build time when ``None``.
+    epsilon : float, default=1e-5
+        Added to the variance before the square root.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstab.nn import LayerNorm
+    >>> ln = LayerNorm()
+    >>> ln.build(2)
+    2
+    >>> ln.forward(np.array([[1.0, 3.0]]), training=False).round(3)
+    array([[-1.,  1.]])
+    """
+
+    def __repr__(self):
+        return f"LayerNorm(epsilon={self.epsilon})"
+
+
+class GroupNorm(_Norm):
+    """Group normalization: each row is normalized within groups of features.
+
+    Parameters
+    ----------
+    n_features : int, default=None
+        Width of the input; inferred at build time when ``None``. It must be a
+        multiple of ``n_groups``.
+    n_groups : int, default=1
+        Number of groups. One group is layer normalization; ``n_features``
+        groups normalize every unit of a row on its own.
+    epsilon : float, default=1e-5
+        Added to the variance before the square root.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstab.nn import GroupNorm
+    >>> gn = GroupNorm(n_groups=2)
+    >>> gn.build(4)
+    4
+    >>> gn.forward(np.array([[1.0, 3.0, 10.0, 30.0]]), training=False).round(3)
+    array([[-1.,  1., -1.,  1.]])
+    """
+
+    _axis = 2
+
+    def __init__(self, n_features=None, n_groups=1, *, epsilon=1e-5):
+        super().__init__(n_features, epsilon=epsilon)
+        if not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
+            raise ValueError(f"Invalid n_groups: {n_groups!r}; expected a positive integer.")
+        if n_features is not None and n_features % n_groups:
+            raise ValueError(f"n_features={n_features} is not a multiple of n_groups={n_groups}.")
+        self.n_groups = int(n_groups)
+
+    def _init_params(self, n_in, rng):
+        if n_in % self.n_groups:
+            raise ValueError(f"GroupNorm input width {n_in} is not a multiple of n_groups={self.n_groups}.")
+        return super()._init_params(n_in, rng)
+
+    def _group(self, X):
+        return X.reshape(X.shape[0], self.n_groups, -1)
+
+    def __repr__(self):
+        return f"GroupNorm(n_groups={self.n_groups}, epsilon={self.epsilon})"
