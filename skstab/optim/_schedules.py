@@ -104,7 +104,9 @@ class Schedule:
             raise ValueError(f"Invalid lr_init: {lr_init} (expected lr_init > 0)")
         min_lr = _check_float("min_lr", min_lr)
         if not 0.0 <= min_lr <= lr_init:
-            raise ValueError(f"Invalid min_lr: {min_lr} (expected 0 <= min_lr <= lr_init={lr_init})")
+            raise ValueError(
+                f"Invalid min_lr: {min_lr} (expected 0 <= min_lr <= lr_init={lr_init})"
+            )
         n_epochs = _check_int("n_epochs", n_epochs, low=1)
         steps_per_epoch = _check_int("steps_per_epoch", steps_per_epoch, low=1)
         total_steps = n_epochs * steps_per_epoch
@@ -333,7 +335,8 @@ class CosineDecay(Schedule):
     """
 
     def _decay(self, progress, elapsed):
-        return self._min_lr + 0.5 * (self._lr_init - self._min_lr) * (1.0 + math.cos(math.pi * progress))
+        half_range = 0.5 * (self._lr_init - self._min_lr)
+        return self._min_lr + half_range * (1.0 + math.cos(math.pi * progress))
 
 
 class LinearDecay(Schedule):
