@@ -35,6 +35,8 @@ SCHEDULES = {
     "constant": optim.ConstantLR,
 }
 NORMALIZATIONS = ("auto", "batch", "layer", "group")
+#: Rows from which compute_dtype="auto" trains float64 input in float32.
+FLOAT32_MIN_ROWS = 10_000
 #: RMSProp's squared-gradient decay: the value its authors and PyTorch use.
 RMSPROP_ALPHA = 0.99
 #: Step decay divides the learning rate by 10 this many times over the decay phase.
@@ -101,9 +103,9 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "compute_dtype": [StrOptions({"auto", "float32", "float64"})],
     }
 
-    @abstractmethod
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -137,6 +139,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        compute_dtype="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -168,6 +171,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.compute_dtype = compute_dtype
 
     # -- hooks for the subclasses ------------------------------------------------
 
@@ -272,11 +276,30 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
             self.learning_rate_init,
             n_epochs=self.max_iter,
             steps_per_epoch=steps_per_epoch,
-            warmup=self.warmup,
+            # An int warmup longer than a short run would never reach the peak rate.
+            warmup=min(self.warmup, self.max_iter * steps_per_epoch)
+            if isinstance(self.warmup, Integral)
+            else self.warmup,
             decay_start_epoch=min(self.decay_start_epoch, self.max_iter),
             min_lr=self.min_learning_rate,
             **kwargs,
         )
+
+    def _resolve_dtype(self, X):
+        """The dtype the network computes in.
+
+        ``"auto"`` keeps float32 input in float32 and computes float64 input
+        in float32 too once there are at least ``FLOAT32_MIN_ROWS`` rows: there
+        float32 halves memory traffic and roughly doubles speed, while the
+        noise of minibatch training dwarfs its rounding. Smaller problems stay
+        in float64, where speed does not matter and exact reproducibility
+        checks (sample-weight equivalence, say) do.
+        """
+        if self.compute_dtype != "auto":
+            return np.dtype(self.compute_dtype)
+        if X.dtype == np.float32 or X.shape[0] >= FLOAT32_MIN_ROWS:
+            return np.dtype(np.float32)
+        return np.dtype(np.float64)
 
     def _validate_sample_weight(self, sample_weight, X):
         if sample_weight is None:
@@ -294,11 +317,14 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
             y,
             reset=first_pass,
             dtype=[np.float64, np.float32],
+            accept_sparse="csr",
             multi_output=True,
             y_numeric=isinstance(self, RegressorMixin),
             # One row can be learned from incrementally, but not fitted on its own.
             ensure_min_samples=1 if incremental else 2,
         )
+        dtype = self._resolve_dtype(X) if first_pass else self.net_.params.dtype
+        X = X.astype(dtype, copy=False)
         sample_weight = self._validate_sample_weight(sample_weight, X)
         Y, stratify = self._encode_targets(y, first_pass, classes)
         sample_weight = self._apply_class_weight(y, sample_weight)
@@ -447,8 +473,9 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _raw_outputs(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self.net_.infer(X)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
+        # Compute in the network's dtype; answer in the input's, as scikit-learn does.
+        return self.net_.infer(X.astype(self.net_.params.dtype, copy=False)).astype(X.dtype, copy=False)
 
     @property
     def coefs_(self):
@@ -464,7 +491,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -547,7 +574,12 @@ _SHARED_PARAMETERS = """
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.
     n_iter_no_change : int, default=10
-        Epochs without improvement tolerated before stopping."""
+        Epochs without improvement tolerated before stopping.
+    compute_dtype : {"auto", "float32", "float64"}, default="auto"
+        Dtype of the network's arithmetic. ``"auto"`` computes float32 input
+        in float32, and float64 input in float32 from 10,000 rows on (about
+        twice as fast; minibatch noise dwarfs the rounding) and in float64
+        below. Predictions come back in the input's dtype."""
 
 _SHARED_ATTRIBUTES = """
     loss_ : float
@@ -667,6 +699,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        compute_dtype="auto",
         class_weight=None,
     ):
         super().__init__(
@@ -700,6 +733,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
+            compute_dtype=compute_dtype,
         )
         self.class_weight = class_weight
 
@@ -922,73 +956,6 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
     >>> reg.fit(X, y / y.std()).score(X, y / y.std()) > 0.9
     True
     """
-
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        optimizer="adamw",
-        learning_rate_init=1e-3,
-        batch_size=32,
-        max_iter=50,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        weight_decay=0.01,
-        clip_norm=1.0,
-        lr_schedule="cosine",
-        min_learning_rate=1e-5,
-        warmup=0.05,
-        decay_start_epoch=0,
-        beta_1_warmup=False,
-        normalization="auto",
-        norm_momentum=0.9,
-        norm_epsilon=1e-5,
-        n_groups=4,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-    ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            optimizer=optimizer,
-            learning_rate_init=learning_rate_init,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            weight_decay=weight_decay,
-            clip_norm=clip_norm,
-            lr_schedule=lr_schedule,
-            min_learning_rate=min_learning_rate,
-            warmup=warmup,
-            decay_start_epoch=decay_start_epoch,
-            beta_1_warmup=beta_1_warmup,
-            normalization=normalization,
-            norm_momentum=norm_momentum,
-            norm_epsilon=norm_epsilon,
-            n_groups=n_groups,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -106,6 +106,8 @@ class _BatchSource:
         self._buffers = {}
 
     def _take(self, key, array, rows):
+        if not isinstance(array, np.ndarray):  # sparse rows are gathered by scipy
+            return array[rows]
         shape = (rows.size,) + array.shape[1:]
         buf = self._buffers.get((key, shape))
         if buf is None:

@@ -429,3 +429,23 @@ def test_sample_weight_routed_through_pipeline(iris_split):
     assert not np.allclose(weighted.predict_proba(X_test), unweighted)
     # Integer weights act as repeated rows: class 0 gets a larger mean probability.
     assert weighted.predict_proba(X_test)[:, 0].mean() > unweighted[:, 0].mean()
+
+
+@pytest.mark.parametrize("make", [_classifier, _regressor], ids=["classifier", "regressor"])
+def test_sparse_input_matches_dense(make, rng):
+    # A one-hot block of 20 categories makes ColumnTransformer's output sparse;
+    # training on it must be training on the same numbers.
+    frame = pd.DataFrame({"num": rng.normal(size=120), "cat": rng.choice(list("abcdefghijklmnopqrst"), 120)})
+    y = (frame["num"] > 0).astype(int) + (frame["cat"] < "j")
+    encode = ColumnTransformer([("num", FeatureAligner(), ["num"]), ("cat", OneHotEncoder(), ["cat"])])
+    X_sparse = encode.fit_transform(frame)
+    assert hasattr(X_sparse, "tocsr")
+    sparse_model = make().fit(X_sparse, y)
+    dense_model = make().fit(X_sparse.toarray(), y)
+    np.testing.assert_allclose(sparse_model.net_.params, dense_model.net_.params, rtol=1e-9, atol=1e-12)
+    if hasattr(sparse_model, "predict_proba"):
+        np.testing.assert_allclose(
+            sparse_model.predict_proba(X_sparse), dense_model.predict_proba(X_sparse.toarray()), atol=1e-12
+        )
+    else:
+        np.testing.assert_allclose(sparse_model.predict(X_sparse), dense_model.predict(X_sparse.toarray()), atol=1e-12)

@@ -181,12 +181,16 @@ class Sequential:
         n = n_in
         for layer in self.layers:
             n = layer.build(n, rng, dtype)
+        # Weights that decay come first, so the decay mask is one block of ones
+        # and an optimizer can decay a single slice instead of multiplying by a mask.
+        entries = [(index, name) for index, layer in enumerate(self.layers) for name in layer.params]
+        entries.sort(key=lambda entry: entry[1] not in self.layers[entry[0]].decayed)
         self._layout = []
         offset = 0
-        for index, layer in enumerate(self.layers):
-            for name, value in layer.params.items():
-                self._layout.append((index, name, value.shape, offset))
-                offset += value.size
+        for index, name in entries:
+            value = self.layers[index].params[name]
+            self._layout.append((index, name, value.shape, offset))
+            offset += value.size
         self.params = np.empty(offset, dtype=dtype)
         self.grads = np.zeros_like(self.params)
         self.decay_mask = np.zeros_like(self.params)

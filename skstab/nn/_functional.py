@@ -12,8 +12,17 @@ _GELU_A = 0.044715
 
 
 def dense_forward(X, W, b, out=None):
-    """Affine map ``X @ W + b``."""
-    out = np.matmul(X, W, out=out)
+    """Affine map ``X @ W + b``.
+
+    ``X`` may also be a scipy sparse matrix: it is only ever used through the
+    ``@`` operator, so this module needs no scipy import.
+    """
+    if isinstance(X, np.ndarray):
+        out = np.matmul(X, W, out=out)
+    elif out is None:
+        out = X @ W
+    else:
+        out[...] = X @ W
     out += b
     return out
 
@@ -22,9 +31,13 @@ def dense_backward(dY, X, W, dW, db, dX=None):
     """Fill ``dW`` and ``db`` in place and return ``dX`` (``None`` if not wanted).
 
     ``dX`` may be an array to write into, ``True`` to allocate one, or ``None``
-    to skip the input gradient (the first layer never needs it).
+    to skip the input gradient (the first layer never needs it). ``X`` may be
+    sparse, as in :func:`dense_forward`.
     """
-    np.matmul(X.T, dY, out=dW)
+    if isinstance(X, np.ndarray):
+        np.matmul(X.T, dY, out=dW)
+    else:
+        dW[...] = X.T @ dY
     np.sum(dY, axis=0, out=db)
     if dX is None:
         return None
@@ -112,51 +125,72 @@ def gelu_backward(dA, Z, t):
 
 # -- normalization: one kernel for batch, layer and group normalization. ``axis``
 # is the axis the statistics run over; ``weights`` (only for batch norm) are
-# per-row weights that sum to one along that axis.
+# per-row weights that sum to one along that axis; ``out`` arrays are
+# preallocated workspaces of the input's shape.
 
 
-def moments(X, axis, weights=None):
-    """Mean and biased variance of ``X`` along ``axis``, kept as broadcastable dims."""
+def moments(X, axis, weights=None, out=None):
+    """Mean, biased variance and centred data of ``X`` along ``axis``.
+
+    Returns ``(mean, var, centred)`` with ``mean`` and ``var`` keeping the
+    reduced axis (so they broadcast), and ``centred`` written into ``out``.
+    """
     if weights is None:
-        mean = X.mean(axis=axis, keepdims=True)
-        centred = X - mean
-        var = np.mean(np.square(centred), axis=axis, keepdims=True)
+        scale = 1.0 / X.shape[axis]
+        mean = np.add.reduce(X, axis=axis, keepdims=True)
+        mean *= scale
     else:
-        mean = np.sum(X * weights, axis=axis, keepdims=True)
-        centred = X - mean
-        var = np.sum(np.square(centred) * weights, axis=axis, keepdims=True)
+        mean = np.add.reduce(X * weights, axis=axis, keepdims=True)
+    centred = np.subtract(X, mean, out=out)
+    squared = centred * centred
+    if weights is None:
+        var = np.add.reduce(squared, axis=axis, keepdims=True)
+        var *= scale
+    else:
+        squared *= weights
+        var = np.add.reduce(squared, axis=axis, keepdims=True)
     return mean, var, centred
 
 
-def normalize_forward(centred, var, epsilon):
-    """Return ``(X_hat, inv_std)`` from already-centred data and its variance."""
-    inv_std = 1.0 / np.sqrt(var + epsilon)
-    return centred * inv_std, inv_std
+def normalize_forward(centred, var, epsilon, out=None):
+    """Return ``(X_hat, inv_std)`` from centred data and its variance."""
+    inv_std = var + epsilon
+    np.sqrt(inv_std, out=inv_std)
+    np.reciprocal(inv_std, out=inv_std)
+    return np.multiply(centred, inv_std, out=out), inv_std
 
 
-def normalize_backward(dX_hat, X_hat, inv_std, axis, weights=None):
+def normalize_backward(dX_hat, X_hat, scale, axis, weights=None, sum_d=None, sum_dx=None, out=None):
     """Input gradient of ``X_hat = (X - mean) * inv_std`` with batch statistics.
 
-    With weights ``p`` (summing to one along ``axis``) the statistics are the
-    weighted mean and biased variance, and
+    With weights ``p`` (summing to one along ``axis``; ``1/n`` without
+    weights) for the mean and the biased variance,
 
-    ``dX = inv_std * (dX_hat - p * sum(dX_hat) - p * X_hat * sum(dX_hat * X_hat))``.
+    ``dX = scale * (dX_hat - p * (sum(dX_hat) + X_hat * sum(dX_hat * X_hat)))``
 
-    Unweighted, ``p = 1/n`` and the sums become means. With frozen statistics
-    (inference mode) the gradient is simply ``inv_std * dX_hat``; callers handle
-    that case themselves.
+    where ``scale`` is ``inv_std``. A caller whose upstream gradient is
+    ``dX_hat = dY * gamma`` with ``gamma`` constant along ``axis`` (batch
+    normalization) may pass ``dY`` as ``dX_hat``, ``inv_std * gamma`` as
+    ``scale`` and the two sums it already has for gamma's and beta's
+    gradients, saving three passes over the batch. With frozen statistics
+    (inference mode) the gradient is simply ``inv_std * dX_hat``; callers
+    handle that case themselves.
     """
+    if sum_d is None:
+        sum_d = np.add.reduce(dX_hat, axis=axis, keepdims=True)
+    if sum_dx is None:
+        sum_dx = np.add.reduce(dX_hat * X_hat, axis=axis, keepdims=True)
     if weights is None:
-        mean_d = dX_hat.mean(axis=axis, keepdims=True)
-        mean_dx = np.mean(dX_hat * X_hat, axis=axis, keepdims=True)
-        dX = dX_hat - mean_d
-        dX -= X_hat * mean_dx
+        p = 1.0 / X_hat.shape[axis]
+        out = np.multiply(X_hat, sum_dx * p, out=out)
+        out += sum_d * p
     else:
-        sum_d = dX_hat.sum(axis=axis, keepdims=True)
-        sum_dx = np.sum(dX_hat * X_hat, axis=axis, keepdims=True)
-        dX = dX_hat - weights * (sum_d + X_hat * sum_dx)
-    dX *= inv_std
-    return dX
+        out = np.multiply(X_hat, sum_dx, out=out)
+        out += sum_d
+        out *= weights
+    np.subtract(dX_hat, out, out=out)
+    out *= scale
+    return out
 
 
 # -- output links and losses on raw network outputs ("logits").

@@ -33,11 +33,7 @@ class _Loss(ABC):
 
     @abstractmethod
     def _per_row(self, Z, Y):
-        """Unweighted loss of each row, shape (n_samples,)."""
-
-    @abstractmethod
-    def _residual(self, Z, Y):
-        """Unweighted gradient of each row's loss with respect to ``Z`` (a new array)."""
+        """Unweighted loss of each row, shape (n_samples,), and its gradient (a new array)."""
 
     def __call__(self, Z, Y, sample_weight=None):
         """Weighted mean loss and its gradient with respect to ``Z``.
@@ -57,8 +53,7 @@ class _Loss(ABC):
         dZ : ndarray of shape (n_samples, n_outputs)
         """
         weights, uniform = _row_weights(sample_weight, Z.shape[0], Z.dtype)
-        per_row = self._per_row(Z, Y)
-        dZ = self._residual(Z, Y)
+        per_row, dZ = self._per_row(Z, Y)
         if weights is None:
             loss = float(per_row.sum(dtype=np.float64)) * uniform
             dZ *= uniform
@@ -85,10 +80,7 @@ class SquaredError(_Loss):
 
     def _per_row(self, Z, Y):
         D = Z - Y
-        return 0.5 * np.einsum("ij,ij->i", D, D)
-
-    def _residual(self, Z, Y):
-        return Z - Y
+        return 0.5 * np.einsum("ij,ij->i", D, D), D
 
 
 class SoftmaxCrossEntropy(_Loss):
@@ -113,12 +105,15 @@ class SoftmaxCrossEntropy(_Loss):
         return F.log_softmax(Z)
 
     def _per_row(self, Z, Y):
-        return -np.einsum("ij,ij->i", Y, F.log_softmax(Z))
-
-    def _residual(self, Z, Y):
-        P = F.softmax(Z)
+        # One pass of exponentials serves both: with s = sum(exp(z - max)),
+        # loss = log(s) * sum(y) - y . (z - max) and the gradient is softmax - y.
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        P = np.exp(shifted)
+        total = np.add.reduce(P, axis=1, keepdims=True)
+        per_row = np.log(total[:, 0]) * np.add.reduce(Y, axis=1) - np.einsum("ij,ij->i", Y, shifted)
+        P /= total
         P -= Y
-        return P
+        return per_row, P
 
 
 class SigmoidCrossEntropy(_Loss):
@@ -144,12 +139,10 @@ class SigmoidCrossEntropy(_Loss):
 
     def _per_row(self, Z, Y):
         # softplus(z) - y*z is -[y log s + (1-y) log(1-s)], finite for any z.
-        return np.sum(np.logaddexp(0, Z) - Y * Z, axis=1)
-
-    def _residual(self, Z, Y):
+        per_row = np.add.reduce(np.logaddexp(0, Z) - Y * Z, axis=1)
         S = F.sigmoid(Z)
         S -= Y
-        return S
+        return per_row, S
 
 
 LOSSES = {

@@ -39,33 +39,51 @@ class _Norm(Layer):
     def _group(self, X):
         return X
 
-    def _statistics(self, Xg, training, sample_weight):
-        """Return ``(X_hat, inv_std, weights, frozen)`` for the grouped input."""
-        mean, var, centred = moments(Xg, self._axis)
-        X_hat, inv_std = normalize_forward(centred, var, self.epsilon)
+    def _statistics(self, Xg, training, sample_weight, out):
+        """Return ``(X_hat, inv_std, weights, frozen)`` for the grouped input.
+
+        ``X_hat`` is written into ``out`` (a workspace, or ``None`` to allocate).
+        """
+        _, var, centred = moments(Xg, self._axis, out=out)
+        X_hat, inv_std = normalize_forward(centred, var, self.epsilon, out=centred)
         return X_hat, inv_std, None, False
 
     def forward(self, X, *, training, sample_weight=None):
-        X_hat_g, inv_std, weights, frozen = self._statistics(self._group(X), training, sample_weight)
-        X_hat = X_hat_g.reshape(X.shape)
+        X_hat = self._workspace("X_hat", X.shape, X.dtype)
+        _, inv_std, weights, frozen = self._statistics(
+            self._group(X), training, sample_weight, self._group(X_hat)
+        )
         self._cache = (X_hat, inv_std, weights, frozen)
-        return X_hat * self.params["gamma"] + self.params["beta"]
+        Y = np.multiply(X_hat, self.params["gamma"], out=self._workspace("Y", X.shape, X.dtype))
+        Y += self.params["beta"]
+        return Y
 
     def backward(self, dY, *, need_input_grad=True):
         X_hat, inv_std, weights, frozen = self._cache
-        np.sum(dY * X_hat, axis=0, out=self.grads["gamma"])
-        np.sum(dY, axis=0, out=self.grads["beta"])
+        gamma, dgamma, dbeta = self.params["gamma"], self.grads["gamma"], self.grads["beta"]
+        scratch = self._workspace("scratch", dY.shape, dY.dtype)
+        np.add.reduce(np.multiply(dY, X_hat, out=scratch), axis=0, out=dgamma)
+        np.add.reduce(dY, axis=0, out=dbeta)
         if not need_input_grad:
             return None
-        dX_hat = dY * self.params["gamma"]
+        dX = self._workspace("dX", dY.shape, dY.dtype)
         if frozen:
-            return dX_hat * inv_std
-        dX = normalize_backward(self._group(dX_hat), self._group(X_hat), inv_std, self._axis, weights)
-        return dX.reshape(dY.shape)
+            return np.multiply(dY, gamma * inv_std, out=dX)
+        if self._axis == 0:
+            # Statistics run over rows and gamma is constant along them, so the
+            # kernel's two sums are gamma's and beta's gradients already.
+            return normalize_backward(
+                dY, X_hat, inv_std * gamma, 0, weights, sum_d=dbeta, sum_dx=dgamma, out=dX
+            )
+        dX_hat = np.multiply(dY, gamma, out=scratch)
+        normalize_backward(
+            self._group(dX_hat), self._group(X_hat), inv_std, self._axis, out=self._group(dX)
+        )
+        return dX
 
     def infer(self, X):
-        X_hat_g, _, _, _ = self._statistics(self._group(X), False, None)
-        return X_hat_g.reshape(X.shape) * self.params["gamma"] + self.params["beta"]
+        X_hat, _, _, _ = self._statistics(self._group(X), False, None, None)
+        return X_hat.reshape(X.shape) * self.params["gamma"] + self.params["beta"]
 
 
 class BatchNorm(_Norm):
@@ -124,20 +142,20 @@ class BatchNorm(_Norm):
     def _init_buffers(self, n_in):
         return {"running_mean": np.zeros(n_in), "running_var": np.ones(n_in)}
 
-    def _statistics(self, X, training, sample_weight):
+    def _statistics(self, X, training, sample_weight, out):
         running_mean, running_var = self.buffers["running_mean"], self.buffers["running_var"]
         if not training:
-            X_hat, inv_std = normalize_forward(X - running_mean, running_var, self.epsilon)
+            X_hat, inv_std = normalize_forward(np.subtract(X, running_mean, out=out), running_var, self.epsilon, out=out)
             return X_hat, inv_std, None, True
         weights = None
         if sample_weight is not None:
             weights = (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)[:, None]
-        mean, var, centred = moments(X, 0, weights)
+        mean, var, centred = moments(X, 0, weights, out=out)
         running_mean *= self.momentum
         running_mean += (1 - self.momentum) * mean[0]
         running_var *= self.momentum
         running_var += (1 - self.momentum) * var[0]
-        X_hat, inv_std = normalize_forward(centred, var, self.epsilon)
+        X_hat, inv_std = normalize_forward(centred, var, self.epsilon, out=centred)
         return X_hat, inv_std, weights, False
 
     def __repr__(self):

@@ -18,6 +18,7 @@ Subclasses only define the decay shape.
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def _check_float(name, value):
     return value
 
 
-class Schedule:
+class Schedule(ABC):
     r"""Base class: warmup, hold, then a decay defined by the subclass.
 
     Parameters
@@ -215,9 +216,9 @@ class Schedule:
         # [min_lr, lr_init] and the hold-to-decay junction is monotone.
         return min(max(float(lr), self._min_lr), self._lr_init)
 
+    @abstractmethod
     def _decay(self, progress, elapsed):
         """Decay shape: learning rate at ``progress`` in [0, 1], ``elapsed`` decay updates."""
-        raise NotImplementedError
 
     def simulate(self, n_steps):
         """Return the learning rates of the first ``n_steps`` updates.

@@ -123,9 +123,13 @@ def test_parameters_are_views_of_one_flat_buffer(rng):
             assert np.shares_memory(layer.grads[key], net.grads)
     net.params[:] = 0
     assert not dense.params["W"].any()
-    # Only dense weights decay; biases, gamma and beta never do.
-    expected_mask = np.r_[np.ones(12), np.zeros(4), np.zeros(8), np.ones(8), np.zeros(2)]
-    assert_array_equal(net.decay_mask, expected_mask)
+    # Only dense weights decay, never biases, gamma or beta; the decayed
+    # weights sit together at the front of the buffer.
+    assert_array_equal(net.decay_mask, np.r_[np.ones(12 + 8), np.zeros(4 + 8 + 2)])
+    for layer in net.layers:
+        for key, view in layer.params.items():
+            start = (view.__array_interface__["data"][0] - net.params.__array_interface__["data"][0]) // 8
+            assert net.decay_mask[start : start + view.size].all() == (key == "W")
 
 
 def test_state_round_trip_and_pickle(rng):
