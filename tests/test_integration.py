@@ -442,10 +442,11 @@ def test_sparse_input_matches_dense(make, rng):
     assert hasattr(X_sparse, "tocsr")
     sparse_model = make().fit(X_sparse, y)
     dense_model = make().fit(X_sparse.toarray(), y)
-    np.testing.assert_allclose(sparse_model.net_.params, dense_model.net_.params, rtol=1e-9, atol=1e-12)
+    # Sparse and dense products sum in different orders: equal up to rounding.
+    np.testing.assert_allclose(sparse_model.net_.params, dense_model.net_.params, rtol=1e-7, atol=1e-9)
     if hasattr(sparse_model, "predict_proba"):
         np.testing.assert_allclose(
-            sparse_model.predict_proba(X_sparse), dense_model.predict_proba(X_sparse.toarray()), atol=1e-12
+            sparse_model.predict_proba(X_sparse), dense_model.predict_proba(X_sparse.toarray()), atol=1e-9
         )
     else:
-        np.testing.assert_allclose(sparse_model.predict(X_sparse), dense_model.predict(X_sparse.toarray()), atol=1e-12)
+        np.testing.assert_allclose(sparse_model.predict(X_sparse), dense_model.predict(X_sparse.toarray()), atol=1e-9)
