@@ -24,7 +24,9 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import nn, optim
-from ._training import MIN_BATCH_ROWS, StoppingState, Validation, batch_bounds, train
+from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
+from ._training import MIN_BATCH_ROWS, Settings, TrainingState, Validation, train, updates_per_epoch
+from .exceptions import DivergenceRecoveryWarning, TrainingInterruptedWarning
 from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, _fit_context
 
 OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
@@ -104,6 +106,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "compute_dtype": [StrOptions({"auto", "float32", "float64"})],
+        "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -140,6 +143,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         validation_fraction=0.1,
         n_iter_no_change=10,
         compute_dtype="auto",
+        gradient_accumulation_steps=1,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -172,6 +176,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.compute_dtype = compute_dtype
+        self.gradient_accumulation_steps = gradient_accumulation_steps
 
     # -- hooks for the subclasses ------------------------------------------------
 
@@ -308,6 +313,26 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         return sample_weight
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        """Fit, or leave the estimator exactly as it was if anything fails."""
+        before = dict(self.__dict__)
+        net = getattr(self, "net_", None)
+        optimizer = getattr(self, "_optimizer", None)
+        saved = (
+            None if net is None else net.state(),
+            None if optimizer is None else optimizer.state_dict(),
+        )
+        try:
+            return self._fit_unguarded(X, y, sample_weight, incremental=incremental, classes=classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            if net is not None:
+                net.load_state(saved[0])
+            if optimizer is not None:
+                optimizer.load_state_dict(saved[1])
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, *, incremental, classes):
         first_pass = not hasattr(self, "net_") or not (self.warm_start or incremental)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True; use fit instead.")
@@ -329,6 +354,8 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         Y, stratify = self._encode_targets(y, first_pass, classes)
         sample_weight = self._apply_class_weight(y, sample_weight)
         Y = Y.astype(X.dtype, copy=False)
+        if first_pass:
+            warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
 
         validation = None
         if first_pass or not incremental:
@@ -336,7 +363,9 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             rng = self._rng
         n_validation = self._n_validation(X.shape[0]) if self.early_stopping else 0
-        sizes, kind = self._check_params(X.shape[0] - n_validation)
+        n_train = X.shape[0] - n_validation
+        sizes, kind = self._check_params(n_train)
+        warn_small_batch_norm(kind, min(self.batch_size, n_train), self.gradient_accumulation_steps)
         if first_pass:
             # Weights are drawn before any row-count-dependent randomness (split,
             # shuffling), so weighted and repeated rows start from the same network.
@@ -349,18 +378,24 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
                 X, Y, sample_weight, stratify, rng, n_validation
             )
 
-        steps_per_epoch = len(batch_bounds(X.shape[0], self.batch_size))
         if incremental and not first_pass:
-            schedule, optimizer, stopping, first_step = self._schedule, self._optimizer, self._stopping, self._step
+            schedule, optimizer, state = self._schedule, self._optimizer, self._state
         else:
-            schedule = self._make_schedule(steps_per_epoch)
+            steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
+            schedule = self._make_schedule(steps)
             optimizer = self._make_optimizer(net.decay_mask, schedule.warmup_steps)
             # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
-            # so early stopping never trades it for a worse one.
-            stopping = StoppingState() if first_pass else replace(self._stopping, no_improvement_count=0)
-            first_step = 0
-
-        saved = None if first_pass else net.state()
+            # so early stopping never trades it for a worse one; the schedule restarts.
+            state = TrainingState() if first_pass else replace(self._state, step=0, lr_scale=1.0, no_improvement_count=0)
+        settings = Settings(
+            n_epochs=1 if incremental else self.max_iter,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            clip_norm=self.clip_norm,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            accumulation_steps=self.gradient_accumulation_steps,
+        )
         with _verbosity(self.verbose):
             result = train(
                 net,
@@ -370,35 +405,46 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
                 X,
                 Y,
                 sample_weight,
-                n_epochs=1 if incremental else self.max_iter,
-                batch_size=self.batch_size,
+                settings=settings,
                 rng=rng,
-                shuffle=self.shuffle,
-                clip_norm=self.clip_norm,
-                first_step=first_step,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                stopping=stopping,
+                state=state,
                 validation=validation,
             )
-        if not np.isfinite(net.params).all():
-            if saved is not None:
-                net.load_state(saved)
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may contain large "
-                "values and need to be preprocessed (for example with skstab.FeatureAligner), or "
-                "the learning rate may be too high."
-            )
         self._store_result(net, result, first_pass, validation is not None)
-        self._rng, self._schedule, self._optimizer = rng, schedule, optimizer
-        self._stopping, self._step = stopping, first_step + result.n_steps
+        self._rng, self._schedule, self._optimizer, self._state = rng, schedule, optimizer, state
+        self._report(result, incremental)
+        return self
+
+    def _report(self, result, incremental):
+        """Warn about what the training run showed: recoveries, interruption, clipping, convergence."""
+        if result.recoveries:
+            last = result.recoveries[-1]
+            warnings.warn(
+                f"Training diverged {len(result.recoveries)} time(s) (last: non-finite "
+                f"{last['non_finite']} in epoch {last['epoch']}); each time it rolled back to the "
+                f"start of the epoch and halved the learning rate, which ended at "
+                f"{last['lr_scale']:g} times the schedule. Details are in recoveries_. Consider a "
+                "lower learning_rate_init.",
+                DivergenceRecoveryWarning,
+                stacklevel=3,
+            )
+        if result.interrupted:
+            warnings.warn(
+                f"Training was interrupted by the user after {result.n_epochs} epoch(s) of this "
+                "fit; the model holds the "
+                + ("best validation weights." if self.early_stopping else "weights of the last completed update."),
+                TrainingInterruptedWarning,
+                stacklevel=3,
+            )
+            return
+        warn_persistent_clipping(self.clip_fraction_curve_, self.clip_norm, self.learning_rate_init)
         if not incremental and not result.converged and self._still_improving():
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
-        return self
 
     def _apply_class_weight(self, y, sample_weight):
         return sample_weight
@@ -433,6 +479,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
             self.lr_curve_ = np.empty(0)
             self.grad_norm_curve_ = np.empty(0)
             self.clip_fraction_curve_ = []
+            self.recoveries_ = []
             self.t_ = 0
             self.validation_scores_ = [] if with_validation else None
         self.n_layers_ = len(self._hidden_sizes()) + 2
@@ -443,6 +490,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.lr_curve_ = np.concatenate([self.lr_curve_, result.lr_curve])
         self.grad_norm_curve_ = np.concatenate([self.grad_norm_curve_, result.grad_norm_curve])
         self.clip_fraction_curve_ = self.clip_fraction_curve_ + result.clip_fraction_curve
+        self.recoveries_ = self.recoveries_ + result.recoveries
         if with_validation:
             self.validation_scores_ = (self.validation_scores_ or []) + result.validation_scores
             self.best_validation_score_ = max(self.validation_scores_)
@@ -583,7 +631,13 @@ _SHARED_PARAMETERS = """
         Dtype of the network's arithmetic. ``"auto"`` computes float32 input
         in float32, and float64 input in float32 from 10,000 rows on (about
         twice as fast; minibatch noise dwarfs the rounding) and in float64
-        below. Predictions come back in the input's dtype."""
+        below. Predictions come back in the input's dtype.
+    gradient_accumulation_steps : int, default=1
+        Batches whose gradients are averaged (weighted by rows) into each
+        optimizer update: the guide's way to keep batch normalization with
+        batches too small for it, since updates then follow
+        ``batch_size * gradient_accumulation_steps`` rows. Each batch is
+        still normalized with its own statistics."""
 
 _SHARED_ATTRIBUTES = """
     loss_ : float
@@ -602,6 +656,10 @@ _SHARED_ATTRIBUTES = """
         Global gradient norm of every update, before clipping.
     clip_fraction_curve_ : list of float
         Share of each epoch's updates whose gradient was clipped.
+    recoveries_ : list of dict
+        One entry per divergence recovery: ``epoch``, ``update``,
+        ``non_finite`` (``"loss"``, ``"gradient"`` or ``"parameters"``) and
+        ``lr_scale``, the factor on the schedule from then on.
     n_iter_ : int
         Epochs run by the last call to ``fit`` (1 after ``partial_fit``).
     t_ : int
@@ -704,6 +762,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         validation_fraction=0.1,
         n_iter_no_change=10,
         compute_dtype="auto",
+        gradient_accumulation_steps=1,
         class_weight=None,
     ):
         super().__init__(
@@ -738,6 +797,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             compute_dtype=compute_dtype,
+            gradient_accumulation_steps=gradient_accumulation_steps,
         )
         self.class_weight = class_weight
 

@@ -4,13 +4,23 @@ It composes a network from :mod:`skstab.nn` with an optimizer and a schedule
 from :mod:`skstab.optim` and returns its history as data. It knows nothing of
 scikit-learn: the estimators validate inputs, build the pieces and copy the
 :class:`TrainingResult` into their fitted attributes.
+
+Two safeguards live here because only the loop can apply them. A step whose
+loss or gradient is not finite rolls the epoch back to its start, halves the
+learning rate and runs the epoch again (a bounded number of times). A Ctrl-C
+during training ends it after the step in progress, leaving a usable network.
 """
 
 import logging
+import math
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .exceptions import DivergenceError
 from .optim import clip_grad_norm_
 
 logger = logging.getLogger("skstab")
@@ -19,6 +29,9 @@ logger = logging.getLogger("skstab")
 #: noise (the guide's "batch norm underflow"), so a shorter remainder batch is
 #: merged into the batch before it.
 MIN_BATCH_ROWS = 8
+#: Divergence recoveries allowed in one call before training gives up; each
+#: halves the learning rate, so the last try runs at 1/32 of the first.
+MAX_RECOVERIES = 5
 
 
 def batch_bounds(n_samples, batch_size):
@@ -38,6 +51,31 @@ def batch_bounds(n_samples, batch_size):
     return bounds
 
 
+def updates_per_epoch(n_samples, batch_size, accumulation_steps=1):
+    """Optimizer updates in one epoch: one per ``accumulation_steps`` batches."""
+    return -(-len(batch_bounds(n_samples, batch_size)) // accumulation_steps)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to train: epoch budget, batching, clipping and the stopping rule.
+
+    ``tol`` and ``n_iter_no_change``: stop once the monitored quantity has
+    failed to improve by ``tol`` for more than ``n_iter_no_change``
+    consecutive epochs. ``accumulation_steps`` batches are backpropagated
+    before each optimizer update, whose gradient is their weighted mean.
+    """
+
+    n_epochs: int
+    batch_size: int
+    shuffle: bool = True
+    clip_norm: float = None
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
+    accumulation_steps: int = 1
+    max_recoveries: int = MAX_RECOVERIES
+
+
 @dataclass
 class Validation:
     """Held-out data for early stopping.
@@ -51,9 +89,16 @@ class Validation:
 
 
 @dataclass
-class StoppingState:
-    """What the stopping rule remembers between epochs (and partial_fit calls)."""
+class TrainingState:
+    """What training remembers between epochs and between calls (partial_fit, warm starts).
 
+    ``step`` is the global index of the next optimizer update, which the
+    schedule is evaluated at; ``lr_scale`` multiplies the schedule and is
+    halved by every divergence recovery.
+    """
+
+    step: int = 0
+    lr_scale: float = 1.0
     best_loss: float = np.inf
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
@@ -76,14 +121,19 @@ class TrainingResult:
         Global gradient norm of every update, before clipping.
     clip_fraction_curve : list of float
         Share of each epoch's updates whose gradient was clipped.
+    recoveries : list of dict
+        One entry per divergence recovery: the epoch, the update, what was not
+        finite, and the learning-rate scale from then on.
     n_epochs : int
-        Epochs run.
+        Epochs run (an interrupted epoch counts).
     n_steps : int
-        Optimizer updates taken.
+        Optimizer updates kept.
     n_samples_seen : int
-        Training rows processed, counted once per epoch.
+        Training rows processed in kept epochs.
     converged : bool
         Whether the stopping rule ended training before the epoch budget.
+    interrupted : bool
+        Whether a KeyboardInterrupt ended training.
     """
 
     loss_curve: list = field(default_factory=list)
@@ -91,10 +141,12 @@ class TrainingResult:
     lr_curve: np.ndarray = None
     grad_norm_curve: np.ndarray = None
     clip_fraction_curve: list = field(default_factory=list)
+    recoveries: list = field(default_factory=list)
     n_epochs: int = 0
     n_steps: int = 0
     n_samples_seen: int = 0
     converged: bool = False
+    interrupted: bool = False
 
 
 class _BatchSource:
@@ -129,6 +181,108 @@ class _BatchSource:
                 )
 
 
+class _Interrupt:
+    """Turns the first Ctrl-C into a request to stop after the current step.
+
+    Only the main thread receives signals, so elsewhere (and when a handler
+    cannot be installed) a KeyboardInterrupt arrives as usual and the loop
+    rolls back to the start of the epoch instead. A second Ctrl-C stops at once.
+    """
+
+    requested = False
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+@contextmanager
+def _deferred_interrupt():
+    interrupt = _Interrupt()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupt
+        return
+    previous = signal.signal(signal.SIGINT, interrupt._handle)
+    try:
+        yield interrupt
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@dataclass
+class _Epoch:
+    """What one pass over the batches produced."""
+
+    loss: float = 0.0
+    weight: float = 0.0
+    steps: int = 0
+    clipped: int = 0
+    failure: str = None
+
+
+def _run_epoch(net, loss_fn, optimizer, schedule, batches, n_batches, settings, state, curves, interrupt):
+    """One epoch of updates; stops early on a non-finite step or a Ctrl-C."""
+    epoch = _Epoch()
+    max_norm = np.inf if settings.clip_norm is None else settings.clip_norm
+    accumulate = settings.accumulation_steps > 1
+    if accumulate:
+        summed = np.zeros_like(net.grads)
+        summed_weight = 0.0
+    for index, (Xb, Yb, wb) in enumerate(batches):
+        Z = net.forward(Xb, training=True, sample_weight=wb)
+        loss, dZ = loss_fn(Z, Yb, wb)
+        net.backward(dZ)
+        weight = Xb.shape[0] if wb is None else float(wb.sum())
+        epoch.loss += loss * weight
+        epoch.weight += weight
+        if not math.isfinite(loss):
+            epoch.failure = "loss"
+            return epoch
+        if accumulate:
+            # Each batch's gradient is a weighted mean over its rows; weighting
+            # by the batch's total weight makes the sum the mean over all rows.
+            summed += weight * net.grads
+            summed_weight += weight
+            if (index + 1) % settings.accumulation_steps and index + 1 < n_batches:
+                continue
+            np.multiply(summed, 1.0 / summed_weight, out=net.grads)
+            summed[...] = 0.0
+            summed_weight = 0.0
+        norm = clip_grad_norm_(net.grads, max_norm)
+        if not math.isfinite(norm):
+            epoch.failure = "gradient"
+            return epoch
+        lr = schedule(state.step) * state.lr_scale
+        optimizer.step(net.params, net.grads, lr=lr)
+        curves.record(lr, norm)
+        state.step += 1
+        epoch.steps += 1
+        epoch.clipped += norm > max_norm
+        if interrupt.requested:
+            break
+    if not np.isfinite(net.params).all():
+        epoch.failure = "parameters"
+    return epoch
+
+
+class _Curves:
+    """Per-update learning rates and gradient norms in growable preallocated arrays."""
+
+    def __init__(self, capacity):
+        self.lr = np.empty(capacity)
+        self.grad_norm = np.empty(capacity)
+        self.size = 0
+
+    def record(self, lr, norm):
+        if self.size == self.lr.size:
+            self.lr = np.resize(self.lr, 2 * self.size + 1)
+            self.grad_norm = np.resize(self.grad_norm, 2 * self.size + 1)
+        self.lr[self.size] = lr
+        self.grad_norm[self.size] = norm
+        self.size += 1
+
+
 def train(
     net,
     loss_fn,
@@ -138,18 +292,12 @@ def train(
     Y,
     sample_weight=None,
     *,
-    n_epochs,
-    batch_size,
+    settings,
     rng,
-    shuffle=True,
-    clip_norm=None,
-    first_step=0,
-    tol=1e-4,
-    n_iter_no_change=10,
-    stopping=None,
+    state=None,
     validation=None,
 ):
-    """Train ``net`` in place for up to ``n_epochs`` epochs.
+    """Train ``net`` in place for up to ``settings.n_epochs`` epochs.
 
     Parameters
     ----------
@@ -160,104 +308,127 @@ def train(
     optimizer : skstab.optim optimizer
         Updates ``net.params`` from ``net.grads``.
     schedule : callable
-        Learning rate as a function of the global step index.
+        Learning rate as a function of the global update index.
     X, Y : ndarray
         Training inputs and encoded targets, already in the compute dtype.
     sample_weight : ndarray of shape (n_samples,), default=None
         Non-negative row weights.
-    n_epochs : int
-        Epoch budget.
-    batch_size : int
-        Rows per optimizer update (see :func:`batch_bounds`).
+    settings : Settings
+        Epoch budget, batching, clipping, stopping rule.
     rng : numpy.random.Generator
         Shuffles the rows at the start of every epoch.
-    shuffle : bool, default=True
-        Whether to shuffle.
-    clip_norm : float, default=None
-        Maximum global gradient norm; ``None`` measures without clipping.
-    first_step : int, default=0
-        Global index of the first update, so that the schedule continues
-        across ``partial_fit`` calls.
-    tol, n_iter_no_change : float, int
-        Stop once the monitored quantity has failed to improve by ``tol`` for
-        more than ``n_iter_no_change`` consecutive epochs.
-    stopping : StoppingState, default=None
-        Stopping memory carried over from a previous call.
+    state : TrainingState, default=None
+        State carried over from a previous call; updated in place.
     validation : Validation, default=None
         Early stopping on held-out data; the best weights are restored at the end.
 
     Returns
     -------
     result : TrainingResult
+
+    Raises
+    ------
+    DivergenceError
+        When an epoch still diverges after ``settings.max_recoveries``
+        rollbacks, each with half the learning rate of the one before.
     """
-    stopping = StoppingState() if stopping is None else stopping
-    source = _BatchSource(X, Y, sample_weight, batch_size)
-    n_rows = X.shape[0]
-    max_steps = n_epochs * len(source.bounds)
-    lr_curve = np.empty(max_steps)
-    grad_norm_curve = np.empty(max_steps)
+    state = TrainingState() if state is None else state
+    source = _BatchSource(X, Y, sample_weight, settings.batch_size)
+    n_updates = updates_per_epoch(X.shape[0], settings.batch_size, settings.accumulation_steps)
+    curves = _Curves(settings.n_epochs * n_updates)
     result = TrainingResult(validation_scores=[] if validation is not None else None)
-    max_norm = np.inf if clip_norm is None else clip_norm
-    step = 0
-
-    for epoch in range(n_epochs):
-        order = rng.permutation(n_rows) if shuffle else None
-        epoch_loss = 0.0
-        epoch_weight = 0.0
-        clipped = 0
-        for Xb, Yb, wb in source.epoch(order):
-            Z = net.forward(Xb, training=True, sample_weight=wb)
-            loss, dZ = loss_fn(Z, Yb, wb)
-            net.backward(dZ)
-            norm = clip_grad_norm_(net.grads, max_norm)
-            lr = schedule(first_step + step)
-            optimizer.step(net.params, net.grads, lr=lr)
-            lr_curve[step] = lr
-            grad_norm_curve[step] = norm
-            clipped += norm > max_norm
-            weight = Xb.shape[0] if wb is None else float(wb.sum())
-            epoch_loss += loss * weight
-            epoch_weight += weight
-            step += 1
-        n_batches = len(source.bounds)
-        result.loss_curve.append(epoch_loss / epoch_weight)
-        result.clip_fraction_curve.append(clipped / n_batches)
-        result.n_epochs += 1
-        result.n_samples_seen += n_rows
-        logger.info("Epoch %d, loss = %.8f, lr = %.3g", epoch + 1, result.loss_curve[-1], lr)
-        if _should_stop(net, result, stopping, validation, tol, n_iter_no_change):
-            result.converged = True
-            break
-
-    if validation is not None and stopping.best_state is not None:
-        net.load_state(stopping.best_state)
-    result.n_steps = step
-    result.lr_curve = lr_curve[:step].copy()
-    result.grad_norm_curve = grad_norm_curve[:step].copy()
+    epoch = 0
+    with _deferred_interrupt() as interrupt:
+        while epoch < settings.n_epochs:
+            order = rng.permutation(X.shape[0]) if settings.shuffle else None
+            checkpoint = (net.state(), optimizer.state_dict(), state.step, curves.size)
+            try:
+                outcome = _run_epoch(
+                    net,
+                    loss_fn,
+                    optimizer,
+                    schedule,
+                    source.epoch(order),
+                    len(source.bounds),
+                    settings,
+                    state,
+                    curves,
+                    interrupt,
+                )
+            except KeyboardInterrupt:
+                _rollback(net, optimizer, state, curves, checkpoint)
+                result.interrupted = True
+                break
+            if outcome.failure is not None:
+                _rollback(net, optimizer, state, curves, checkpoint)
+                _recover(result, state, settings, epoch, outcome.failure)
+                continue
+            result.loss_curve.append(outcome.loss / outcome.weight)
+            result.clip_fraction_curve.append(outcome.clipped / max(outcome.steps, 1))
+            result.n_epochs += 1
+            result.n_samples_seen += X.shape[0]
+            logger.info("Epoch %d, loss = %.8f", epoch + 1, result.loss_curve[-1])
+            if interrupt.requested:
+                result.interrupted = True
+                break
+            if _should_stop(net, result, state, validation, settings):
+                result.converged = True
+                break
+            epoch += 1
+    if validation is not None and state.best_state is not None:
+        net.load_state(state.best_state)
+    result.n_steps = curves.size
+    result.lr_curve = curves.lr[: curves.size].copy()
+    result.grad_norm_curve = curves.grad_norm[: curves.size].copy()
     return result
 
 
-def _should_stop(net, result, stopping, validation, tol, n_iter_no_change):
+def _rollback(net, optimizer, state, curves, checkpoint):
+    """Return network, optimizer, schedule position and curves to an epoch's start."""
+    net_state, optimizer_state, step, size = checkpoint
+    net.load_state(net_state)
+    optimizer.load_state_dict(optimizer_state)
+    state.step = step
+    curves.size = size
+
+
+def _recover(result, state, settings, epoch, failure):
+    """Record a divergence and halve the learning rate, or give up."""
+    if len(result.recoveries) >= settings.max_recoveries:
+        raise DivergenceError(
+            f"Training diverged (non-finite {failure}) in epoch {epoch + 1} even after "
+            f"{settings.max_recoveries} rollbacks, each halving the learning rate (now "
+            f"{state.lr_scale:g} times the schedule). Lower learning_rate_init, keep clip_norm "
+            "set, and scale the features (skstab.FeatureAligner)."
+        )
+    state.lr_scale *= 0.5
+    result.recoveries.append(
+        {"epoch": epoch + 1, "update": state.step, "non_finite": failure, "lr_scale": state.lr_scale}
+    )
+    logger.info("Non-finite %s in epoch %d: rolled back, learning rate scale now %g", failure, epoch + 1, state.lr_scale)
+
+
+def _should_stop(net, result, state, validation, settings):
     """Apply the stopping rule after an epoch (scikit-learn's MLP semantics)."""
     if validation is not None:
         score = float(validation.score(net.infer(validation.X)))
         result.validation_scores.append(score)
         logger.info("Validation score: %f", score)
-        improved = score >= stopping.best_validation_score + tol
-        if score > stopping.best_validation_score:
-            stopping.best_validation_score = score
-            stopping.best_state = net.state()
+        improved = score >= state.best_validation_score + settings.tol
+        if score > state.best_validation_score:
+            state.best_validation_score = score
+            state.best_state = net.state()
     else:
         loss = result.loss_curve[-1]
-        improved = loss <= stopping.best_loss - tol
-        stopping.best_loss = min(stopping.best_loss, loss)
-    stopping.no_improvement_count = 0 if improved else stopping.no_improvement_count + 1
-    if stopping.no_improvement_count > n_iter_no_change:
+        improved = loss <= state.best_loss - settings.tol
+        state.best_loss = min(state.best_loss, loss)
+    state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
+    if state.no_improvement_count > settings.n_iter_no_change:
         logger.info(
             "%s did not improve more than tol=%f for %d consecutive epochs. Stopping.",
             "Validation score" if validation is not None else "Training loss",
-            tol,
-            n_iter_no_change + 1,
+            settings.tol,
+            settings.n_iter_no_change + 1,
         )
         return True
     return False
