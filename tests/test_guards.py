@@ -215,8 +215,13 @@ def test_injected_inf_gradient_rolls_back_and_halves_the_rate(monkeypatch, data)
     recovery = est.recoveries_[0]
     assert recovery["non_finite"] == "gradient" and recovery["lr_scale"] == 0.5
     assert np.isfinite(est.net_.params).all()
-    # The retried epoch and every later one run at half the schedule.
-    assert len(est.lr_curve_) == 5 * len(est.lr_curve_) // 5
+    # Updates before the failed epoch kept the schedule; the retried epoch and
+    # every later one run at half of it.
+    start = recovery["update"]
+    schedule = np.array([est._schedule(step) for step in range(len(est.lr_curve_))])
+    assert 0 < start < len(est.lr_curve_)
+    assert_allclose(est.lr_curve_[:start], schedule[:start], rtol=1e-15)
+    assert_allclose(est.lr_curve_[start:], 0.5 * schedule[start:], rtol=1e-15)
     assert len(est.loss_curve_) == est.n_iter_ == 5
 
 
