@@ -23,6 +23,9 @@ class _Elementwise(Layer):
     def infer(self, X):
         return self._fwd(X)
 
+    def infer_owned(self, X):
+        return self._fwd(X, out=X)
+
 
 class Identity(_Elementwise):
     """``f(z) = z``."""

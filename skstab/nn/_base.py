@@ -126,6 +126,22 @@ class Layer(ABC):
         from ``predict`` on a fitted estimator, concurrently or not.
         """
 
+    def infer_owned(self, X):
+        """Like :meth:`infer`, for an ``X`` the caller owns and may see overwritten.
+
+        A network passes its intermediate arrays here, so elementwise layers
+        can work in place instead of allocating another batch-sized array.
+        """
+        return self.infer(X)
+
+    def inference_affine(self):
+        """``(scale, shift)`` if inference is ``X * scale + shift`` per feature, else ``None``.
+
+        A dense layer followed by such a layer can absorb it at prediction
+        time, saving a pass over the batch.
+        """
+        return None
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -228,9 +244,25 @@ class Sequential:
         return dY
 
     def infer(self, X):
-        """Inference-mode output; touches no state, so it is safe in ``predict``."""
-        for layer in self.layers:
-            X = layer.infer(X)
+        """Inference-mode output; touches no state, so it is safe in ``predict``.
+
+        A dense layer followed by a layer whose inference is a per-feature
+        affine map (batch normalization with frozen statistics) runs as one
+        dense layer with folded weights, and later layers work in place on
+        the arrays the network itself allocated.
+        """
+        layers = self.layers
+        index = 0
+        while index < len(layers):
+            layer = layers[index]
+            follower = layers[index + 1] if index + 1 < len(layers) else None
+            affine = None if follower is None or not hasattr(layer, "infer_folded") else follower.inference_affine()
+            if affine is not None:
+                X = layer.infer_folded(X, *affine)
+                index += 2
+            else:
+                X = layer.infer(X) if index == 0 else layer.infer_owned(X)
+                index += 1
         return X
 
     def state(self):

@@ -71,5 +71,9 @@ class Dense(Layer):
     def infer(self, X):
         return dense_forward(X, self.params["W"], self.params["b"])
 
+    def infer_folded(self, X, scale, shift):
+        """Inference of this layer followed by ``Y * scale + shift``, as one affine map."""
+        return dense_forward(X, self.params["W"] * scale, self.params["b"] * scale + shift)
+
     def __repr__(self):
         return f"Dense({self.n_out}, init={self.init!r})"

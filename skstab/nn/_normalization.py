@@ -158,6 +158,10 @@ class BatchNorm(_Norm):
         X_hat, inv_std = normalize_forward(centred, var, self.epsilon, out=centred)
         return X_hat, inv_std, weights, False
 
+    def inference_affine(self):
+        scale = self.params["gamma"] / np.sqrt(self.buffers["running_var"] + self.epsilon)
+        return scale, self.params["beta"] - self.buffers["running_mean"] * scale
+
     def __repr__(self):
         return f"BatchNorm(momentum={self.momentum}, epsilon={self.epsilon})"
 

@@ -147,3 +147,16 @@ def test_state_round_trip_and_pickle(rng):
     assert_array_equal(clone.infer(X), before)
     assert np.shares_memory(clone.layers[0].params["W"], clone.params)
     assert np.shares_memory(clone.layers[1].grads["gamma"], clone.grads)
+
+
+def test_inference_folds_batch_norm_into_the_dense_layer(rng):
+    net = Sequential([Dense(6), BatchNorm(), ReLU(), Dense(5), LayerNorm(), ReLU(), Dense(2)])
+    net.build(4, rng)
+    for _ in range(3):
+        net.forward(rng.normal(loc=2, size=(16, 4)), training=True)
+    net.params += rng.normal(scale=0.1, size=net.params.shape)
+    X = rng.normal(size=(9, 4))
+    X_before = X.copy()
+    assert_allclose(net.infer(X), net.forward(X, training=False), rtol=1e-12, atol=1e-12)
+    assert_array_equal(X, X_before)  # in-place work never touches the caller's array
+    assert net.layers[1].inference_affine() is not None and net.layers[4].inference_affine() is None
