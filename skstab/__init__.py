@@ -2,16 +2,25 @@
 
 from importlib.metadata import version as _version
 
+from . import exceptions
 from ._aligner import FeatureAligner
-from ._mlp import StabilizedMLPClassifier, StabilizedMLPRegressor
+from ._config import PRESETS, NormalizationConfig, OptimizerConfig, SchedulerConfig, TrainingConfig
+from ._classifier import StabilizedMLPClassifier
+from ._regressor import StabilizedMLPRegressor
 from ._plotting import plot_training_curves
 
 __version__ = _version("skstab")
 
 __all__ = [
     "FeatureAligner",
+    "NormalizationConfig",
+    "OptimizerConfig",
+    "PRESETS",
+    "SchedulerConfig",
     "StabilizedMLPClassifier",
     "StabilizedMLPRegressor",
+    "TrainingConfig",
+    "exceptions",
     "plot_training_curves",
     "__version__",
 ]

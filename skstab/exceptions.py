@@ -125,13 +125,14 @@ class DivergenceRecoveryWarning(UserWarning):
 
     Guards the symptoms of pitfalls 3 and 7 of the guide, *momentum overshoot*
     and *gradient explosion*: when the loss or the weights become non-finite,
-    the estimator restores the last good state and retries with a halved
-    learning rate instead of returning a broken model. The fit then succeeds,
-    but it ran at a lower learning rate than the one you asked for and spent
-    time on the failed attempt.
+    the estimator rolls back to the start of the epoch and retries it with
+    half the learning rate instead of returning a broken model. The fit then
+    succeeds, but it ran at a lower learning rate than the one you asked for
+    and spent time on the failed attempts.
 
-    What to do: lower ``learning_rate_init`` (the warning message says which
-    rate finally worked), lengthen ``warmup``, set ``beta_1_warmup=True`` for
+    What to do: lower ``learning_rate_init`` (the message says by how much
+    the rate was scaled down; the fitted ``recoveries_`` attribute lists each
+    rollback), lengthen ``warmup``, set ``beta_1_warmup=True`` for
     Adam-type optimizers, keep gradient clipping on (``clip_norm``) and scale
     the features with :class:`skstab.FeatureAligner`.
 
@@ -151,7 +152,8 @@ class TrainingInterruptedWarning(UserWarning):
     """``fit`` was stopped by a ``KeyboardInterrupt``; the model is still usable.
 
     Pressing Ctrl-C during a long fit ends training early instead of throwing
-    the work away: the estimator keeps the weights reached so far and its
+    the work away: the estimator keeps the weights of the last completed
+    update (the best validation weights with ``early_stopping=True``) and its
     fitted attributes (``n_iter_``, ``loss_curve_``, ...) describe the epochs
     that were run, so ``predict`` works. No pitfall of the guide is involved;
     the warning only makes sure that a shortened run is not mistaken for a
@@ -170,10 +172,10 @@ class TrainingInterruptedWarning(UserWarning):
 
 
 class DivergenceError(ValueError):
-    """Training kept diverging after every learning-rate halving; no model was produced.
+    """Training kept diverging after every learning-rate halving; ``fit`` failed.
 
     Raised when divergence recovery (see :class:`DivergenceRecoveryWarning`)
-    gives up. Like the warning it guards pitfalls 3 and 7 of the guide,
+    gives up; the estimator is left as it was before the call. Like the warning it guards pitfalls 3 and 7 of the guide,
     *momentum overshoot* and *gradient explosion*. It subclasses
     :class:`ValueError`, which skstab raised for non-finite weights before
     recovery existed, so existing ``except ValueError`` handlers still catch
