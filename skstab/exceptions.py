@@ -175,11 +175,11 @@ class DivergenceError(ValueError):
     """Training kept diverging after every learning-rate halving; ``fit`` failed.
 
     Raised when divergence recovery (see :class:`DivergenceRecoveryWarning`)
-    gives up; the estimator is left as it was before the call. Like the warning it guards pitfalls 3 and 7 of the guide,
-    *momentum overshoot* and *gradient explosion*. It subclasses
-    :class:`ValueError`, which skstab raised for non-finite weights before
-    recovery existed, so existing ``except ValueError`` handlers still catch
-    it.
+    gives up; the estimator is left as it was before the call. Like the
+    warning it guards pitfalls 3 and 7 of the guide, *momentum overshoot* and
+    *gradient explosion*. It subclasses :class:`ValueError`, which skstab
+    raised for non-finite weights before recovery existed, so existing
+    ``except ValueError`` handlers still catch it.
 
     What to do: the data is the usual culprit when even a much smaller
     learning rate diverges. Check for infinite or huge values, scale the
