@@ -771,13 +771,12 @@ class _ConfigMixin:
 
         Examples
         --------
-        ``Estimator.from_preset(name, **overrides)`` builds the same estimator
-        as ``Estimator(**{**PRESETS[name], **overrides})``:
-
         >>> from skstab import PRESETS, StabilizedMLPClassifier
-        >>> clf = StabilizedMLPClassifier(**{**PRESETS["limited-memory"], "random_state": 0})
+        >>> clf = StabilizedMLPClassifier.from_preset("limited-memory", random_state=0)
         >>> clf.get_params()["optimizer"], clf.get_params()["learning_rate_init"]
         ('sgd', 0.1)
+        >>> clf.get_params() == StabilizedMLPClassifier(**PRESETS["limited-memory"], random_state=0).get_params()
+        True
         """
         if not isinstance(name, str) or name not in PRESETS:
             raise ValueError(f"Unknown preset {name!r}; valid presets are {list(PRESETS)}.")

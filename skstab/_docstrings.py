@@ -115,7 +115,11 @@ SHARED_ATTRIBUTES = """
         Share of each epoch's updates whose gradient was clipped.
     recoveries_ : list of dict
         One entry per divergence recovery: ``epoch``, ``update``,
-        ``non_finite`` (``"loss"``, ``"gradient"`` or ``"parameters"``) and
+        ``reason`` (``"non-finite loss"``, ``"non-finite gradient"``,
+        ``"non-finite parameters"``, after which the epoch was run again, or
+        ``"exploding loss"``: an epoch's mean loss rose above the best epoch's
+        by half the first epoch's loss, and training went on from the best
+        epoch's weights) and
         ``lr_scale``, the factor on the schedule from then on.
     n_iter_ : int
         Epochs run by the last call to ``fit`` (1 after ``partial_fit``).

@@ -2,7 +2,8 @@
 
 Each function looks at one thing the estimators know before or after training
 and warns with a named class from :mod:`skstab.exceptions` when a pitfall is
-present. None of them changes what training does.
+present. None of them changes what training does. ``stacklevel`` is passed
+through to :func:`warnings.warn`, so a warning can point at the user's call.
 """
 
 import warnings
@@ -31,7 +32,7 @@ def _column_std(X):
     return np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
 
 
-def warn_scale_disparity(X, feature_names=None):
+def warn_scale_disparity(X, feature_names=None, *, stacklevel=2):
     """Pitfall 1: warn when feature standard deviations differ by more than ``SCALE_RATIO_LIMIT``.
 
     The scales are estimated on an evenly strided sample of at most
@@ -57,11 +58,11 @@ def warn_scale_disparity(X, feature_names=None):
         "stretch the loss surface and slow or destabilize training: put skstab.FeatureAligner "
         "(fitted on training data only) before the network in a Pipeline.",
         ScaleDisparityWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
 
 
-def warn_small_batch_norm(kind, batch_rows, accumulation_steps):
+def warn_small_batch_norm(kind, batch_rows, accumulation_steps, *, stacklevel=2):
     """Pitfall 2: warn when batch normalization sees batches of fewer than ``MIN_BATCH_ROWS`` rows.
 
     Accumulating gradients over enough batches to cover ``MIN_BATCH_ROWS``
@@ -77,11 +78,11 @@ def warn_small_batch_norm(kind, batch_rows, accumulation_steps):
         "(or 'group', or 'auto'), a larger batch_size, or gradient_accumulation_steps so that "
         f"batch_size * gradient_accumulation_steps >= {MIN_BATCH_ROWS}.",
         SmallBatchNormWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
 
 
-def warn_persistent_clipping(clip_fraction_curve, clip_norm, learning_rate):
+def warn_persistent_clipping(clip_fraction_curve, clip_norm, learning_rate, *, stacklevel=2):
     """Pitfall 7: warn when most recent updates needed clipping.
 
     Occasional clipping is the safeguard working, and the first epochs of any
@@ -102,5 +103,5 @@ def warn_persistent_clipping(clip_fraction_curve, clip_norm, learning_rate):
         f"learning_rate_init (now {learning_rate:g}) or scale the inputs and targets. The "
         "per-epoch figures are in clip_fraction_curve_ and the norms in grad_norm_curve_.",
         GradientClippingWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )

@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import nn, optim
+from ._config import _ConfigMixin
 from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
 from ._training import MIN_BATCH_ROWS, Settings, TrainingState, Validation, train, updates_per_epoch
 from .exceptions import DivergenceRecoveryWarning, TrainingInterruptedWarning
@@ -34,6 +35,9 @@ SCHEDULES = {
     "constant": optim.ConstantLR,
 }
 NORMALIZATIONS = ("auto", "batch", "layer", "group")
+#: warnings.warn stacklevel, from a method called by _fit_unguarded, that names
+#: the user's fit call: _fit_unguarded, _fit, fit, the _fit_context wrapper, user.
+_USER_STACKLEVEL = 6
 #: Rows from which compute_dtype="auto" trains float64 input in float32.
 FLOAT32_MIN_ROWS = 10_000
 #: RMSProp's squared-gradient decay: the value its authors and PyTorch use.
@@ -68,7 +72,7 @@ def _verbosity(verbose):
             log.removeHandler(handler)
 
 
-class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
+class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared fitting logic; use StabilizedMLPClassifier or StabilizedMLPRegressor."""
 
     #: Whether ``validate_data`` should convert ``y`` to numbers (regression).
@@ -355,7 +359,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         sample_weight = self._apply_class_weight(y, sample_weight)
         Y = Y.astype(X.dtype, copy=False)
         if first_pass:
-            warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
+            warn_scale_disparity(X, getattr(self, "feature_names_in_", None), stacklevel=_USER_STACKLEVEL)
 
         validation = None
         if first_pass or not incremental:
@@ -363,9 +367,13 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         else:
             rng = self._rng
         n_validation = self._n_validation(X.shape[0]) if self.early_stopping else 0
+        # Drawn first, so that warm fits hold out the same rows as the first fit.
+        split_seed = int(rng.integers(2**31 - 1)) if self.early_stopping else None
         n_train = X.shape[0] - n_validation
         sizes, kind = self._check_params(n_train)
-        warn_small_batch_norm(kind, min(self.batch_size, n_train), self.gradient_accumulation_steps)
+        warn_small_batch_norm(
+            kind, min(self.batch_size, n_train), self.gradient_accumulation_steps, stacklevel=_USER_STACKLEVEL
+        )
         if first_pass:
             # Weights are drawn before any row-count-dependent randomness (split,
             # shuffling), so weighted and repeated rows start from the same network.
@@ -375,7 +383,7 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
             net = self.net_
         if self.early_stopping:
             X, Y, sample_weight, validation = self._split_validation(
-                X, Y, sample_weight, stratify, rng, n_validation
+                X, Y, sample_weight, stratify, split_seed, n_validation
             )
 
         if incremental and not first_pass:
@@ -386,7 +394,13 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
             optimizer = self._make_optimizer(net.decay_mask, schedule.warmup_steps)
             # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
             # so early stopping never trades it for a worse one; the schedule restarts.
-            state = TrainingState() if first_pass else replace(self._state, step=0, lr_scale=1.0, no_improvement_count=0)
+            state = (
+                TrainingState()
+                if first_pass
+                else replace(
+                    self._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
+                )
+            )
         settings = Settings(
             n_epochs=1 if incremental else self.max_iter,
             batch_size=self.batch_size,
@@ -420,13 +434,13 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
         if result.recoveries:
             last = result.recoveries[-1]
             warnings.warn(
-                f"Training diverged {len(result.recoveries)} time(s) (last: non-finite "
-                f"{last['non_finite']} in epoch {last['epoch']}); each time it rolled back to the "
+                f"Training diverged {len(result.recoveries)} time(s) (last: {last['reason']} in "
+                f"epoch {last['epoch']}); each time it rolled back to the "
                 f"start of the epoch and halved the learning rate, which ended at "
                 f"{last['lr_scale']:g} times the schedule. Details are in recoveries_. Consider a "
                 "lower learning_rate_init.",
                 DivergenceRecoveryWarning,
-                stacklevel=3,
+                stacklevel=_USER_STACKLEVEL,
             )
         if result.interrupted:
             warnings.warn(
@@ -434,16 +448,18 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "fit; the model holds the "
                 + ("best validation weights." if self.early_stopping else "weights of the last completed update."),
                 TrainingInterruptedWarning,
-                stacklevel=3,
+                stacklevel=_USER_STACKLEVEL,
             )
             return
-        warn_persistent_clipping(self.clip_fraction_curve_, self.clip_norm, self.learning_rate_init)
+        warn_persistent_clipping(
+            self.clip_fraction_curve_, self.clip_norm, self.learning_rate_init, stacklevel=_USER_STACKLEVEL + 1
+        )
         if not incremental and not result.converged and self._still_improving():
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=_USER_STACKLEVEL,
             )
 
     def _apply_class_weight(self, y, sample_weight):
@@ -459,9 +475,8 @@ class _BaseStabilizedMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return n_validation
 
-    def _split_validation(self, X, Y, sample_weight, stratify, rng, n_validation):
+    def _split_validation(self, X, Y, sample_weight, stratify, seed, n_validation):
         arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
-        seed = int(rng.integers(2**31 - 1))
         try:
             parts = train_test_split(*arrays, test_size=n_validation, random_state=seed, stratify=stratify)
         except ValueError:

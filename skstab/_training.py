@@ -7,8 +7,10 @@ scikit-learn: the estimators validate inputs, build the pieces and copy the
 
 Two safeguards live here because only the loop can apply them. A step whose
 loss or gradient is not finite rolls the epoch back to its start, halves the
-learning rate and runs the epoch again (a bounded number of times). A Ctrl-C
-during training ends it after the step in progress, leaving a usable network.
+learning rate and runs the epoch again; an epoch whose loss climbs far above
+the best epoch's returns to the best epoch's weights and goes on at half the
+rate (both a bounded number of times in all). A Ctrl-C during training ends it
+after the step in progress, leaving a usable network.
 """
 
 import logging
@@ -29,6 +31,10 @@ logger = logging.getLogger("skstab")
 #: noise (the guide's "batch norm underflow"), so a shorter remainder batch is
 #: merged into the batch before it.
 MIN_BATCH_ROWS = 8
+#: An epoch whose mean loss rises above the lowest epoch loss so far by more
+#: than this share of the first epoch's loss is diverging even while every
+#: number is still finite; healthy minibatch noise is far smaller.
+EXPLOSION_MARGIN = 0.5
 #: Divergence recoveries allowed in one call before training gives up; each
 #: halves the learning rate, so the last try runs at 1/32 of the first.
 MAX_RECOVERIES = 5
@@ -99,6 +105,9 @@ class TrainingState:
 
     step: int = 0
     lr_scale: float = 1.0
+    first_epoch_loss: float = None
+    lowest_loss: float = np.inf
+    lowest_checkpoint: object = None
     best_loss: float = np.inf
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
@@ -237,7 +246,7 @@ def _run_epoch(net, loss_fn, optimizer, schedule, batches, n_batches, settings, 
         epoch.loss += loss * weight
         epoch.weight += weight
         if not math.isfinite(loss):
-            epoch.failure = "loss"
+            epoch.failure = "non-finite loss"
             return epoch
         if accumulate:
             # Each batch's gradient is a weighted mean over its rows; weighting
@@ -251,7 +260,7 @@ def _run_epoch(net, loss_fn, optimizer, schedule, batches, n_batches, settings, 
             summed_weight = 0.0
         norm = clip_grad_norm_(net.grads, max_norm)
         if not math.isfinite(norm):
-            epoch.failure = "gradient"
+            epoch.failure = "non-finite gradient"
             return epoch
         lr = schedule(state.step) * state.lr_scale
         optimizer.step(net.params, net.grads, lr=lr)
@@ -262,7 +271,7 @@ def _run_epoch(net, loss_fn, optimizer, schedule, batches, n_batches, settings, 
         if interrupt.requested:
             break
     if not np.isfinite(net.params).all():
-        epoch.failure = "parameters"
+        epoch.failure = "non-finite parameters"
     return epoch
 
 
@@ -338,6 +347,8 @@ def train(
     curves = _Curves(settings.n_epochs * n_updates)
     result = TrainingResult(validation_scores=[] if validation is not None else None)
     epoch = 0
+    if state.lowest_checkpoint is None:
+        state.lowest_checkpoint = (net.state(), optimizer.state_dict())
     with _deferred_interrupt() as interrupt:
         while epoch < settings.n_epochs:
             order = rng.permutation(X.shape[0]) if settings.shuffle else None
@@ -360,10 +371,23 @@ def train(
                 result.interrupted = True
                 break
             if outcome.failure is not None:
+                # Something stopped being finite: retry the epoch from its start.
                 _rollback(net, optimizer, state, curves, checkpoint)
                 _recover(result, state, settings, epoch, outcome.failure)
                 continue
-            result.loss_curve.append(outcome.loss / outcome.weight)
+            loss = outcome.loss / outcome.weight
+            if state.first_epoch_loss is None:
+                state.first_epoch_loss = loss
+            if _exploded(loss, state):
+                # Finite but far worse than the best epoch: return to that epoch's
+                # weights and go on with half the rate; the epoch still counts.
+                net.load_state(state.lowest_checkpoint[0])
+                optimizer.load_state_dict(state.lowest_checkpoint[1])
+                _recover(result, state, settings, epoch, "exploding loss")
+            elif loss < state.lowest_loss:
+                state.lowest_loss = loss
+                state.lowest_checkpoint = (net.state(), optimizer.state_dict())
+            result.loss_curve.append(loss)
             result.clip_fraction_curve.append(outcome.clipped / max(outcome.steps, 1))
             result.n_epochs += 1
             result.n_samples_seen += X.shape[0]
@@ -392,20 +416,24 @@ def _rollback(net, optimizer, state, curves, checkpoint):
     curves.size = size
 
 
+def _exploded(epoch_loss, state):
+    return epoch_loss > state.lowest_loss + EXPLOSION_MARGIN * state.first_epoch_loss
+
+
 def _recover(result, state, settings, epoch, failure):
     """Record a divergence and halve the learning rate, or give up."""
     if len(result.recoveries) >= settings.max_recoveries:
         raise DivergenceError(
-            f"Training diverged (non-finite {failure}) in epoch {epoch + 1} even after "
+            f"Training diverged ({failure}) in epoch {epoch + 1} even after "
             f"{settings.max_recoveries} rollbacks, each halving the learning rate (now "
             f"{state.lr_scale:g} times the schedule). Lower learning_rate_init, keep clip_norm "
             "set, and scale the features (skstab.FeatureAligner)."
         )
     state.lr_scale *= 0.5
     result.recoveries.append(
-        {"epoch": epoch + 1, "update": state.step, "non_finite": failure, "lr_scale": state.lr_scale}
+        {"epoch": epoch + 1, "update": state.step, "reason": failure, "lr_scale": state.lr_scale}
     )
-    logger.info("Non-finite %s in epoch %d: rolled back, learning rate scale now %g", failure, epoch + 1, state.lr_scale)
+    logger.info("%s in epoch %d: rolled back, learning rate scale now %g", failure, epoch + 1, state.lr_scale)
 
 
 def _should_stop(net, result, state, validation, settings):

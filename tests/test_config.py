@@ -1,8 +1,4 @@
-"""TrainingConfig, PRESETS, and the estimators' from_preset / from_config / get_config.
-
-The estimators gain ``_ConfigMixin`` in their bases; until they do, these tests
-use local subclasses that add it, and they pass unchanged once it is wired.
-"""
+"""TrainingConfig, PRESETS, and the estimators' from_preset / from_config / get_config."""
 
 import json
 from dataclasses import replace
@@ -26,21 +22,12 @@ from skstab import (
     StabilizedMLPRegressor,
     TrainingConfig,
 )
-from skstab._config import _ConfigMixin
 
 # Short runs rarely converge; the warning is expected and not under test here.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-if issubclass(StabilizedMLPClassifier, _ConfigMixin):
-    Classifier, Regressor = StabilizedMLPClassifier, StabilizedMLPRegressor
-else:  # until the estimators inherit the mixin; adding it twice would break the MRO
-
-    class Classifier(_ConfigMixin, StabilizedMLPClassifier):
-        """StabilizedMLPClassifier with the config mixin."""
-
-    class Regressor(_ConfigMixin, StabilizedMLPRegressor):
-        """StabilizedMLPRegressor with the config mixin."""
+Classifier, Regressor = StabilizedMLPClassifier, StabilizedMLPRegressor
 
 
 #: The guide's ``defaultConfig``, written out as JSON text.
