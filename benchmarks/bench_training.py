@@ -5,8 +5,10 @@ Both libraries train the same network shape, hidden (256, 256), on the same
 data, at the same batch size. scikit-learn's ``MLPClassifier`` runs Adam, fed
 float64 (as users call it) and float32; ``StabilizedMLPClassifier`` runs its
 defaults: batch normalization, AdamW, gradient clipping, warmup and cosine
-decay. Each library trains one epoch per ``partial_fit`` call; the first call
-is a warm-up and the table reports the median of the following ones.
+decay. Each model trains one epoch per ``partial_fit`` call, the models taking
+turns epoch by epoch so that the load of a shared machine falls on all of them
+alike; the first epoch is a warm-up and the table reports the median of the
+following ones. Prediction throughput is measured the same way.
 
 The FLOP floor is the time numpy takes, in this run and on these shapes, for
 the three matrix products of every layer of one epoch (forward, weight
@@ -61,28 +63,41 @@ def make_model(library, task, batch_size, epochs):
     return cls(max_iter=epochs, **common)
 
 
-def epoch_seconds(model, X, y, epochs, task):
-    """Median wall time of one ``partial_fit`` epoch, after one warm-up epoch."""
+def _timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def interleaved_epoch_seconds(contenders, y, epochs, task):
+    """Median seconds of one ``partial_fit`` epoch for each contender, after a warm-up epoch.
+
+    The contenders train in turns, one epoch each, so that any slowdown of a
+    shared machine hits every one of them alike instead of whichever happened
+    to run at that moment.
+    """
     extra = {"classes": np.unique(y)} if task == "classification" else {}
-    times = []
+    times = {label: [] for label in contenders}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for epoch in range(epochs + 1):
-            start = time.perf_counter()
-            model.partial_fit(X, y, **extra)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times[1:]), model
+            for label, (model, X) in contenders.items():
+                seconds = _timed(lambda: model.partial_fit(X, y, **extra))
+                if epoch:
+                    times[label].append(seconds)
+    return {label: statistics.median(values) for label, values in times.items()}
 
 
-def prediction_rows_per_second(model, X, repeats=5):
-    predict = model.predict_proba if hasattr(model, "predict_proba") else model.predict
-    predict(X[:1000])
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        predict(X)
-        times.append(time.perf_counter() - start)
-    return X.shape[0] / statistics.median(times)
+def interleaved_rows_per_second(contenders, repeats=5):
+    """Median prediction throughput of each fitted contender on its whole X, in turns."""
+    times = {label: [] for label in contenders}
+    for repeat in range(repeats + 1):
+        for label, (model, X) in contenders.items():
+            predict = model.predict_proba if hasattr(model, "predict_proba") else model.predict
+            seconds = _timed(lambda: predict(X))
+            if repeat:
+                times[label].append(seconds)
+    return {label: contenders[label][1].shape[0] / statistics.median(values) for label, values in times.items()}
 
 
 def gemm_floor_seconds(batch_size, n_outputs, repeats=3):
@@ -126,15 +141,17 @@ def run_case(task, batch_size, epochs):
     X64, y = make_data(task)
     X32 = X64.astype(np.float32)
     n_outputs = N_CLASSES if task == "classification" else 1
+    contenders = {
+        "sklearn_f64": (make_model("sklearn", task, batch_size, epochs), X64),
+        "sklearn_f32": (make_model("sklearn", task, batch_size, epochs), X32),
+        "skstab": (make_model("skstab", task, batch_size, epochs), X64),
+    }
+    seconds = interleaved_epoch_seconds(contenders, y, epochs, task)
+    rows_per_second = interleaved_rows_per_second(contenders)
     row = {"task": task, "batch_size": batch_size}
-    for label, library, X in [
-        ("sklearn_f64", "sklearn", X64),
-        ("sklearn_f32", "sklearn", X32),
-        ("skstab", "skstab", X64),
-    ]:
-        seconds, model = epoch_seconds(make_model(library, task, batch_size, epochs), X, y, epochs, task)
-        row[f"{label}_s_per_epoch"] = seconds
-        row[f"{label}_predict_rows_per_s"] = prediction_rows_per_second(model, X)
+    for label in contenders:
+        row[f"{label}_s_per_epoch"] = seconds[label]
+        row[f"{label}_predict_rows_per_s"] = rows_per_second[label]
     row["floor_s_per_epoch"] = gemm_floor_seconds(batch_size, n_outputs)
     row["skstab_over_sklearn_f64"] = row["skstab_s_per_epoch"] / row["sklearn_f64_s_per_epoch"]
     row["skstab_over_floor"] = row["skstab_s_per_epoch"] / row["floor_s_per_epoch"]

@@ -398,7 +398,12 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
                 TrainingState()
                 if first_pass
                 else replace(
-                    self._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
+                    self._state,
+                    step=0,
+                    lr_scale=1.0,
+                    no_improvement_count=0,
+                    lowest_loss=np.inf,
+                    lowest_checkpoint=None,
                 )
             )
         settings = Settings(
@@ -537,8 +542,8 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
     def _raw_outputs(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
-        # Compute in the network's dtype; answer in the input's, as scikit-learn does.
-        return self.net_.infer(X.astype(self.net_.params.dtype, copy=False)).astype(X.dtype, copy=False)
+        # The network computes in its own dtype; answer in the input's, as scikit-learn does.
+        return self.net_.infer(X).astype(X.dtype, copy=False)
 
     @property
     def coefs_(self):

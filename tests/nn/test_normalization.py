@@ -160,3 +160,16 @@ def test_inference_folds_batch_norm_into_the_dense_layer(rng):
     assert_allclose(net.infer(X), net.forward(X, training=False), rtol=1e-12, atol=1e-12)
     assert_array_equal(X, X_before)  # in-place work never touches the caller's array
     assert net.layers[1].inference_affine() is not None and net.layers[4].inference_affine() is None
+
+
+def test_chunked_inference_matches_one_pass(rng):
+    net = Sequential([Dense(8), BatchNorm(), ReLU(), Dense(3)])
+    net.build(5, rng)
+    net.forward(rng.normal(size=(32, 5)), training=True)
+    X = rng.normal(size=(103, 5))
+    whole = net.infer(X, chunk_rows=1000)
+    assert_allclose(net.infer(X, chunk_rows=10), whole, rtol=1e-13, atol=1e-13)
+    # Each chunk is cast to the network's dtype; the caller's array is untouched.
+    net32 = Sequential([Dense(8), BatchNorm(), ReLU(), Dense(3)])
+    net32.build(5, np.random.default_rng(0), dtype=np.float32)
+    assert net32.infer(X, chunk_rows=10).dtype == np.float32
