@@ -25,14 +25,12 @@ Usage::
 
 import argparse
 import json
-import platform
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
@@ -43,23 +41,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import skstab
+from _common import Dataset, environment
 from skstab import FeatureAligner, StabilizedMLPClassifier, StabilizedMLPRegressor
 
 N_SPLITS = 5
 LIBRARIES = ("skstab", "sklearn")
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "quality.json"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    loader: object
-    task: str  # "classification" or "regression"
-
-    @property
-    def metric(self):
-        return "accuracy" if self.task == "classification" else "r2"
 
 
 DATASETS = {
@@ -210,16 +197,6 @@ def format_table(rows):
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *(line(r) for r in body)])
-
-
-def environment():
-    return {
-        "skstab": skstab.__version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-    }
 
 
 def write_json(path, seeds, blas_threads, rows, table):

@@ -35,15 +35,12 @@ Usage::
 
 import argparse
 import json
-import platform
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from joblib import Parallel, delayed
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_digits
@@ -53,7 +50,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import skstab
+from _common import Dataset, environment
 from skstab import FeatureAligner, StabilizedMLPClassifier, StabilizedMLPRegressor
 
 LIBRARIES = ("skstab", "sklearn")
@@ -64,17 +61,6 @@ DEFAULT_LRS = tuple(float(10.0**exponent) for exponent in np.arange(-4.0, 0.25, 
 WITHIN = 0.02
 TEST_SIZE = 0.25
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "stability.json"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    loader: object
-    task: str  # "classification" or "regression"
-
-    @property
-    def metric(self):
-        return "accuracy" if self.task == "classification" else "r2"
 
 
 DATASETS = {
@@ -275,16 +261,6 @@ def format_table(summary, lrs):
             f"failed fits: {failed}"
         )
     return "\n".join(out)
-
-
-def environment():
-    return {
-        "skstab": skstab.__version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-    }
 
 
 def write_json(path, args, lrs, summary, records, tables, seconds):

@@ -4,7 +4,8 @@ from importlib.metadata import version as _version
 
 from . import exceptions
 from ._aligner import FeatureAligner
-from ._config import PRESETS, NormalizationConfig, OptimizerConfig, SchedulerConfig, TrainingConfig
+from ._config import NormalizationConfig, OptimizerConfig, SchedulerConfig, TrainingConfig
+from ._presets import PRESETS
 from ._classifier import StabilizedMLPClassifier
 from ._regressor import StabilizedMLPRegressor
 from ._plotting import plot_training_curves

@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import nn, optim
-from ._config import _ConfigMixin
+from ._presets import _ConfigMixin
 from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
 from ._training import MIN_BATCH_ROWS, Settings, TrainingState, Validation, train, updates_per_epoch
 from .exceptions import DivergenceRecoveryWarning, TrainingInterruptedWarning
