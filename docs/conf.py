@@ -30,6 +30,8 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
+    # The README's demo is a script to run, not a gallery page.
+    "ignore_pattern": r"demo\.py",
 }
 
 html_theme = "alabaster"

@@ -139,5 +139,5 @@ SHARED_ATTRIBUTES = """
         Dense bias vectors, input to output; views into ``net_``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit, when X had string column names."""
