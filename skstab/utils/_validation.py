@@ -5,7 +5,7 @@ breaks one module, not the whole package.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Hidden, Interval, Options, RealNotInt, StrOptions
+from sklearn.utils._param_validation import Interval, Options, RealNotInt, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["_fit_context", "Hidden", "Interval", "Options", "RealNotInt", "StrOptions", "_check_sample_weight"]
+__all__ = ["_fit_context", "Interval", "Options", "RealNotInt", "StrOptions", "_check_sample_weight"]
