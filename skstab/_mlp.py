@@ -211,7 +211,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         return [int(s) for s in sizes]
 
     def _check_params(self, n_train):
-        """Cross-parameter rules; returns the resolved normalization kind."""
+        """Cross-parameter rules; returns the hidden sizes and the resolved normalization kind."""
         sizes = self._hidden_sizes()
         if self.min_learning_rate > self.learning_rate_init:
             raise ValueError(
@@ -280,7 +280,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         kwargs = {}
         if self.lr_schedule == "step":
             decay_epochs = max(self.max_iter - self.decay_start_epoch, 1)
-            kwargs = {"step_size_epochs": max(decay_epochs / (STEP_DECAY_DROPS + 1), 1e-9), "gamma": 0.1}
+            kwargs = {"step_size_epochs": decay_epochs / (STEP_DECAY_DROPS + 1), "gamma": 0.1}
         return SCHEDULES[self.lr_schedule](
             self.learning_rate_init,
             n_epochs=self.max_iter,
@@ -313,8 +313,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
     def _validate_sample_weight(self, sample_weight, X):
         if sample_weight is None:
             return None
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-        return sample_weight
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         """Fit, or leave the estimator exactly as it was if anything fails."""
@@ -440,18 +439,23 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             last = result.recoveries[-1]
             warnings.warn(
                 f"Training diverged {len(result.recoveries)} time(s) (last: {last['reason']} in "
-                f"epoch {last['epoch']}); each time it rolled back to the "
-                f"start of the epoch and halved the learning rate, which ended at "
-                f"{last['lr_scale']:g} times the schedule. Details are in recoveries_. Consider a "
-                "lower learning_rate_init.",
+                f"epoch {last['epoch']}); each time it went back to the last sound weights (the "
+                "epoch's start, or the best epoch for an exploding loss) and halved the learning "
+                f"rate, which ended at {last['lr_scale']:g} times the schedule. Details are in "
+                "recoveries_. Consider a lower learning_rate_init.",
                 DivergenceRecoveryWarning,
                 stacklevel=_USER_STACKLEVEL,
             )
         if result.interrupted:
             warnings.warn(
                 f"Training was interrupted by the user after {result.n_epochs} epoch(s) of this "
-                "fit; the model holds the "
-                + ("best validation weights." if self.early_stopping else "weights of the last completed update."),
+                "fit; the model holds "
+                + (
+                    "its best validation weights."
+                    if self.early_stopping
+                    else "the weights of its last completed update (of the epoch's start if the "
+                    "interrupt arrived inside an update)."
+                ),
                 TrainingInterruptedWarning,
                 stacklevel=_USER_STACKLEVEL,
             )
