@@ -453,7 +453,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
                 + (
                     "its best validation weights."
                     if self.early_stopping
-                    else "the weights of its last completed update (of the epoch's start if the "
+                    else "the weights of its last completed update (or of the epoch's start if the "
                     "interrupt arrived inside an update)."
                 ),
                 TrainingInterruptedWarning,
