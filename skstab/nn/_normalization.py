@@ -101,7 +101,9 @@ class BatchNorm(_Norm):
     momentum : float, default=0.9
         Weight of the old running value. This is the guide's convention;
         PyTorch's ``momentum=0.1`` means the same update seen from the other
-        side (PyTorch weighs the *new* batch by its momentum).
+        side (PyTorch weighs the *new* batch by its momentum). Unlike PyTorch,
+        which feeds the unbiased batch variance into ``running_var``, the
+        running variance here averages the biased one, as the guide does.
     epsilon : float, default=1e-5
         Added to the variance before the square root.
 
