@@ -209,7 +209,9 @@ class _Interrupt:
 @contextmanager
 def _deferred_interrupt():
     interrupt = _Interrupt()
-    if threading.current_thread() is not threading.main_thread():
+    # A handler installed outside Python (getsignal gives None) could not be
+    # put back afterwards, so it is left alone, as are other threads'.
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
         yield interrupt
         return
     previous = signal.signal(signal.SIGINT, interrupt._handle)

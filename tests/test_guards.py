@@ -315,3 +315,19 @@ def test_exploding_loss_returns_to_the_best_epoch_at_half_the_rate():
     assert [r["lr_scale"] for r in est.recoveries_] == [0.5**k for k in range(1, len(est.recoveries_) + 1)]
     assert len(est.loss_curve_) == est.n_iter_ == est.max_iter  # rollbacks of this kind keep the budget
     assert model.score(X_test, y_test) > 0.9  # without the rollback: 0.19
+
+
+def test_fit_in_another_thread_leaves_signal_handling_alone(data):
+    import threading
+
+    X, y = data
+    result = {}
+
+    def work():
+        result["model"] = StabilizedMLPClassifier(**SMALL).fit(X, y)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert result["model"].n_iter_ == SMALL["max_iter"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
