@@ -16,8 +16,9 @@ from sklearn.datasets import (
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.class_weight import compute_sample_weight
 
-import skstab._mlp as mlp_module
 from skstab import StabilizedMLPClassifier
+
+from ._mlp_helpers import record_splits
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -279,15 +280,7 @@ def test_early_stopping_stratified(monkeypatch):
     # split holds exactly 10/6/4 of them.
     X, _ = make_classification(n_samples=100, n_features=6, random_state=0)
     y = np.repeat(np.array(["a", "b", "c"]), [50, 30, 20])
-    splits = []
-    original = mlp_module.train_test_split
-
-    def recording_split(*arrays, **kwargs):
-        parts = original(*arrays, **kwargs)
-        splits.append(parts)
-        return parts
-
-    monkeypatch.setattr(mlp_module, "train_test_split", recording_split)
+    splits = record_splits(monkeypatch)
     clf = StabilizedMLPClassifier(early_stopping=True, validation_fraction=0.2, **FAST).fit(X, y)
 
     (parts,) = splits

@@ -251,6 +251,32 @@ class Schedule(ABC):
         return f"{type(self).__name__}({self._lr_init!r}, {', '.join(self._repr_args())})"
 
 
+#: Parameters and attributes shared by the docstrings of the decaying schedules.
+_DECAY_SECTIONS = """
+    Parameters
+    ----------
+    lr_init : float
+        Peak learning rate. Positive.
+    n_epochs : int
+        Planned number of epochs; the decay ends with the run.
+    steps_per_epoch : int, default=1
+        Optimizer updates per epoch.
+    warmup : int or float, default=0
+        Warmup updates, or a fraction in ``(0, 1)`` of the planned updates.
+    decay_start_epoch : float, default=0.0
+        Epoch at which the decay starts (never before the warmup ends).
+    min_lr : float, default=0.0
+        Learning rate at the end of the run and after it.
+
+    Attributes
+    ----------
+    total_steps : int
+        Planned number of updates, ``n_epochs * steps_per_epoch``.
+    warmup_steps : int
+        Number of warmup updates.
+"""
+
+
 class ConstantLR(Schedule):
     r"""Constant learning rate after an optional linear warmup.
 
@@ -295,30 +321,11 @@ class ConstantLR(Schedule):
 
 
 class CosineDecay(Schedule):
-    r"""Linear warmup, then cosine decay from ``lr_init`` to ``min_lr``.
-
-    Parameters
-    ----------
-    lr_init : float
-        Peak learning rate. Positive.
-    n_epochs : int
-        Planned number of epochs; the decay ends with the run.
-    steps_per_epoch : int, default=1
-        Optimizer updates per epoch.
-    warmup : int or float, default=0
-        Warmup updates, or a fraction in ``(0, 1)`` of the planned updates.
-    decay_start_epoch : float, default=0.0
-        Epoch at which the decay starts (never before the warmup ends).
-    min_lr : float, default=0.0
-        Learning rate at the end of the run and after it.
-
-    Attributes
-    ----------
-    total_steps : int
-        Planned number of updates, ``n_epochs * steps_per_epoch``.
-    warmup_steps : int
-        Number of warmup updates.
-
+    __doc__ = (
+        r"""Linear warmup, then cosine decay from ``lr_init`` to ``min_lr``.
+"""
+        + _DECAY_SECTIONS
+        + r"""
     Notes
     -----
     With the progress :math:`p` of :class:`Schedule`:
@@ -334,6 +341,7 @@ class CosineDecay(Schedule):
     >>> schedule.simulate(5)  # warmup, then p = 0, 1/3, 2/3, 1
     array([0.1  , 0.1  , 0.075, 0.025, 0.   ])
     """
+    )
 
     def _decay(self, progress, elapsed):
         half_range = 0.5 * (self._lr_init - self._min_lr)
@@ -341,30 +349,11 @@ class CosineDecay(Schedule):
 
 
 class LinearDecay(Schedule):
-    r"""Linear warmup, then linear decay from ``lr_init`` to ``min_lr``.
-
-    Parameters
-    ----------
-    lr_init : float
-        Peak learning rate. Positive.
-    n_epochs : int
-        Planned number of epochs; the decay ends with the run.
-    steps_per_epoch : int, default=1
-        Optimizer updates per epoch.
-    warmup : int or float, default=0
-        Warmup updates, or a fraction in ``(0, 1)`` of the planned updates.
-    decay_start_epoch : float, default=0.0
-        Epoch at which the decay starts (never before the warmup ends).
-    min_lr : float, default=0.0
-        Learning rate at the end of the run and after it.
-
-    Attributes
-    ----------
-    total_steps : int
-        Planned number of updates, ``n_epochs * steps_per_epoch``.
-    warmup_steps : int
-        Number of warmup updates.
-
+    __doc__ = (
+        r"""Linear warmup, then linear decay from ``lr_init`` to ``min_lr``.
+"""
+        + _DECAY_SECTIONS
+        + r"""
     Notes
     -----
     With the progress :math:`p` of :class:`Schedule`:
@@ -380,6 +369,7 @@ class LinearDecay(Schedule):
     >>> schedule.simulate(6)
     array([1. , 0.8, 0.6, 0.4, 0.2, 0.2])
     """
+    )
 
     def _decay(self, progress, elapsed):
         # Weighted form: exact at both ends (p = 0 and p = 1).
