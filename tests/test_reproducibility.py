@@ -1,0 +1,71 @@
+"""Predictions for fixed seeds are pinned to a stored fixture.
+
+The fixture ``tests/data/reference_predictions.npz`` was written by this
+module (``python tests/test_reproducibility.py``) before the one-schema
+refactor. A change that alters what a seeded fit learns, for any optimizer,
+normalization, schedule or preset, fails here; regenerate the fixture only
+for a change that is meant to alter training, and say so in the changelog.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+
+from skstab import PRESETS, StabilizedMLPClassifier, StabilizedMLPRegressor
+
+FIXTURE = Path(__file__).parent / "data" / "reference_predictions.npz"
+
+BASE = {"hidden_layer_sizes": (8, 8), "max_iter": 6, "random_state": 0}
+CASES = {
+    **{f"optimizer={name}": {"optimizer": name} for name in ("adamw", "adam", "sgd", "rmsprop")},
+    **{f"normalization={name}": {"normalization": name} for name in ("auto", "batch", "layer", "group", None)},
+    **{f"lr_schedule={name}": {"lr_schedule": name} for name in ("cosine", "linear", "step", "constant")},
+    **{f"preset={name}": dict(PRESETS[name]) for name in PRESETS},
+    "small batches": {"batch_size": 4, "normalization": "auto"},
+    "warmup steps, late decay": {"warmup": 7, "decay_start_epoch": 2, "beta_1_warmup": True},
+    "sgd without nesterov": {"optimizer": "sgd", "nesterovs_momentum": False, "momentum": 0.5},
+    "no clipping, no decay": {"clip_norm": None, "weight_decay": 0.0},
+    "accumulation": {"gradient_accumulation_steps": 3, "batch_size": 8},
+    "early stopping": {"early_stopping": True, "n_iter_no_change": 2, "max_iter": 12},
+    "tanh float32": {"activation": "tanh", "compute_dtype": "float32"},
+}
+
+
+def _data():
+    X_c, y_c = make_classification(n_samples=90, n_features=5, n_informative=3, n_classes=3, random_state=0)
+    X_r, y_r = make_regression(n_samples=90, n_features=5, noise=2.0, random_state=0)
+    return X_c, y_c, X_r, y_r / y_r.std()
+
+
+def _outputs(name, params):
+    X_c, y_c, X_r, y_r = _data()
+    params = {**BASE, **params}
+    classifier = StabilizedMLPClassifier(**params).fit(X_c, y_c)
+    regressor = StabilizedMLPRegressor(**params).fit(X_r, y_r)
+    return {f"{name}/classifier": classifier.predict_proba(X_c), f"{name}/regressor": regressor.predict(X_r)}
+
+
+@pytest.fixture(scope="module")
+def reference():
+    with np.load(FIXTURE) as stored:
+        return dict(stored)
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name", list(CASES))
+def test_seeded_predictions_are_bit_identical_to_the_fixture(name, reference):
+    for key, value in _outputs(name, CASES[name]).items():
+        np.testing.assert_array_equal(value, reference[key], err_msg=key)
+
+
+if __name__ == "__main__":
+    import warnings
+
+    warnings.simplefilter("ignore")
+    arrays = {}
+    for case, case_params in CASES.items():
+        arrays.update(_outputs(case, case_params))
+    np.savez_compressed(FIXTURE, **arrays)
+    print(f"wrote {len(arrays)} arrays to {FIXTURE}")
