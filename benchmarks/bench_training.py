@@ -63,9 +63,9 @@ def make_model(library, task, batch_size, epochs):
     return cls(max_iter=epochs, **common)
 
 
-def _timed(function):
+def _timed(function, *args, **kwargs):
     start = time.perf_counter()
-    function()
+    function(*args, **kwargs)
     return time.perf_counter() - start
 
 
@@ -82,7 +82,7 @@ def interleaved_epoch_seconds(contenders, y, epochs, task):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for epoch in range(epochs + 1):
             for label, (model, X) in contenders.items():
-                seconds = _timed(lambda: model.partial_fit(X, y, **extra))
+                seconds = _timed(model.partial_fit, X, y, **extra)
                 if epoch:
                     times[label].append(seconds)
     return {label: statistics.median(values) for label, values in times.items()}
@@ -94,7 +94,7 @@ def interleaved_rows_per_second(contenders, repeats=5):
     for repeat in range(repeats + 1):
         for label, (model, X) in contenders.items():
             predict = model.predict_proba if hasattr(model, "predict_proba") else model.predict
-            seconds = _timed(lambda: predict(X))
+            seconds = _timed(predict, X)
             if repeat:
                 times[label].append(seconds)
     return {label: contenders[label][1].shape[0] / statistics.median(values) for label, values in times.items()}
@@ -155,9 +155,7 @@ def run_case(task, batch_size, epochs):
     row["floor_s_per_epoch"] = gemm_floor_seconds(batch_size, n_outputs)
     row["skstab_over_sklearn_f64"] = row["skstab_s_per_epoch"] / row["sklearn_f64_s_per_epoch"]
     row["skstab_over_floor"] = row["skstab_s_per_epoch"] / row["floor_s_per_epoch"]
-    row["predict_speedup_vs_sklearn_f64"] = (
-        row["skstab_predict_rows_per_s"] / row["sklearn_f64_predict_rows_per_s"]
-    )
+    row["predict_speedup_vs_sklearn_f64"] = row["skstab_predict_rows_per_s"] / row["sklearn_f64_predict_rows_per_s"]
     return row
 
 
@@ -182,7 +180,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs after the warm-up (default 3)")
     parser.add_argument(
-        "--blas-threads", type=int, default=1,
+        "--blas-threads",
+        type=int,
+        default=1,
         help="BLAS threads for both libraries; 0 leaves BLAS alone (default 1: stable on a shared 2-core box)",
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the 1,000,000-row peak-memory fit")

@@ -30,10 +30,16 @@ def optimizer_pairs():
     return [
         ("Adam", Adam(1e-2), lambda p: torch.optim.Adam(p, lr=1e-2)),
         ("AdamW", AdamW(1e-2, weight_decay=0.1), lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=0.1)),
-        ("SGD nesterov", SGD(1e-2, momentum=0.9, nesterov=True),
-         lambda p: torch.optim.SGD(p, lr=1e-2, momentum=0.9, nesterov=True)),
-        ("RMSProp", RMSProp(1e-2, alpha=0.99, epsilon=1e-8),
-         lambda p: torch.optim.RMSprop(p, lr=1e-2, alpha=0.99, eps=1e-8)),
+        (
+            "SGD nesterov",
+            SGD(1e-2, momentum=0.9, nesterov=True),
+            lambda p: torch.optim.SGD(p, lr=1e-2, momentum=0.9, nesterov=True),
+        ),
+        (
+            "RMSProp",
+            RMSProp(1e-2, alpha=0.99, epsilon=1e-8),
+            lambda p: torch.optim.RMSprop(p, lr=1e-2, alpha=0.99, eps=1e-8),
+        ),
     ]
 
 

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from _common import Dataset, environment
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
@@ -41,7 +42,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from _common import Dataset, environment
 from skstab import FeatureAligner, StabilizedMLPClassifier, StabilizedMLPRegressor
 
 N_SPLITS = 5
@@ -160,8 +160,14 @@ def run_dataset(dataset, seeds):
 # -- reporting -------------------------------------------------------------------------------
 
 COLUMNS = [
-    ("dataset", "<"), ("metric", "<"), ("skstab", ">"), ("sklearn", ">"), ("diff", ">"),
-    ("skstab fit s", ">"), ("sklearn fit s", ">"), ("skstab warned", ">"),
+    ("dataset", "<"),
+    ("metric", "<"),
+    ("skstab", ">"),
+    ("sklearn", ">"),
+    ("diff", ">"),
+    ("skstab fit s", ">"),
+    ("sklearn fit s", ">"),
+    ("skstab warned", ">"),
     ("sklearn warned", ">"),
 ]
 
@@ -191,9 +197,7 @@ def format_table(rows):
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
 
     def line(cells):
-        return "  ".join(
-            f"{cell:{align}{width}}" for cell, (_, align), width in zip(cells, COLUMNS, widths)
-        ).rstrip()
+        return "  ".join(f"{cell:{align}{width}}" for cell, (_, align), width in zip(cells, COLUMNS, widths)).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *(line(r) for r in body)])
@@ -223,19 +227,29 @@ def write_json(path, seeds, blas_threads, rows, table):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--seeds", type=int, default=5,
+        "--seeds",
+        type=int,
+        default=5,
         help="number of seeds (0, 1, ..., SEEDS-1); each seeds the CV shuffle and the models",
     )
     parser.add_argument(
-        "--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS),
-        metavar="NAME", help=f"datasets to run (default: all of {', '.join(DATASETS)})",
+        "--datasets",
+        nargs="+",
+        choices=list(DATASETS),
+        default=list(DATASETS),
+        metavar="NAME",
+        help=f"datasets to run (default: all of {', '.join(DATASETS)})",
     )
     parser.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT,
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
         help="JSON file for the results (default: benchmarks/results/quality.json)",
     )
     parser.add_argument(
-        "--blas-threads", type=int, default=1,
+        "--blas-threads",
+        type=int,
+        default=1,
         help="BLAS/OpenMP threads for every fit; 0 leaves the library default (default: 1)",
     )
     args = parser.parse_args(argv)

@@ -41,6 +41,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from _common import Dataset, environment
 from joblib import Parallel, delayed
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_digits
@@ -50,7 +51,6 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from _common import Dataset, environment
 from skstab import FeatureAligner, StabilizedMLPClassifier, StabilizedMLPRegressor
 
 LIBRARIES = ("skstab", "sklearn")
@@ -256,10 +256,7 @@ def format_table(summary, lrs):
             errors.update(cell["errors"])
         warned = ", ".join(f"{k} {v}" for k, v in sorted(group["warned_fits"].items())) or "none"
         failed = ", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "none"
-        out.append(
-            f"  {scaling}: {library}: fits that warned (of {group['n_fits']}): {warned}; "
-            f"failed fits: {failed}"
-        )
+        out.append(f"  {scaling}: {library}: fits that warned (of {group['n_fits']}): {warned}; failed fits: {failed}")
     return "\n".join(out)
 
 
@@ -269,17 +266,13 @@ def write_json(path, args, lrs, summary, records, tables, seconds):
     payload = {
         "description": __doc__.split("\n\n")[0],
         "definitions": {
-            "finite_share": (
-                "share of fits ending with finite weights; a fit that raises is not finite"
-            ),
+            "finite_share": ("share of fits ending with finite weights; a fit that raises is not finite"),
             "mean": "mean test score over fits with finite weights (accuracy or R^2)",
             "within_2pct_share": (
                 "share of all fits with score >= best - 0.02*|best|, best = highest mean over "
                 "the learning rates of the same library, dataset and scaling"
             ),
-            "default": (
-                "fits at the library's default learning_rate_init (skstab's own, sklearn 1e-3)"
-            ),
+            "default": ("fits at the library's default learning_rate_init (skstab's own, sklearn 1e-3)"),
             "warned_fits": "number of fits that emitted each warning class (all silenced)",
         },
         "seeds": list(range(args.seeds)),
@@ -302,23 +295,38 @@ def write_json(path, args, lrs, summary, records, tables, seconds):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--seeds", type=int, default=5,
+        "--seeds",
+        type=int,
+        default=5,
         help="number of seeds (0, 1, ..., SEEDS-1); each seeds the split and the models",
     )
     parser.add_argument(
-        "--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS),
-        metavar="NAME", help=f"datasets to run (default: all of {', '.join(DATASETS)})",
+        "--datasets",
+        nargs="+",
+        choices=list(DATASETS),
+        default=list(DATASETS),
+        metavar="NAME",
+        help=f"datasets to run (default: all of {', '.join(DATASETS)})",
     )
     parser.add_argument(
-        "--lrs", nargs="+", type=float, default=list(DEFAULT_LRS), metavar="LR",
+        "--lrs",
+        nargs="+",
+        type=float,
+        default=list(DEFAULT_LRS),
+        metavar="LR",
         help="learning rates (default: 1e-4 to 1 in half-decade steps)",
     )
     parser.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT,
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
         help="JSON file for the results (default: benchmarks/results/stability.json)",
     )
     parser.add_argument(
-        "--n-jobs", type=int, default=2, help="parallel fits (joblib processes; default: 2)",
+        "--n-jobs",
+        type=int,
+        default=2,
+        help="parallel fits (joblib processes; default: 2)",
     )
     args = parser.parse_args(argv)
     if args.seeds < 1:

@@ -4,11 +4,11 @@ from importlib.metadata import version as _version
 
 from . import exceptions
 from ._aligner import FeatureAligner
-from ._config import NormalizationConfig, OptimizerConfig, SchedulerConfig, TrainingConfig
-from ._presets import PRESETS
 from ._classifier import StabilizedMLPClassifier
-from ._regressor import StabilizedMLPRegressor
+from ._config import NormalizationConfig, OptimizerConfig, SchedulerConfig, TrainingConfig
 from ._plotting import plot_training_curves
+from ._presets import PRESETS
+from ._regressor import StabilizedMLPRegressor
 
 __version__ = _version("skstab")
 

@@ -231,8 +231,7 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.copy = copy
 
     def _reset(self):
-        for attr in ("mean_", "var_", "scale_", "n_samples_seen_", "data_min_", "data_max_",
-                     "_mean_lo"):
+        for attr in ("mean_", "var_", "scale_", "n_samples_seen_", "data_min_", "data_max_", "_mean_lo"):
             self.__dict__.pop(attr, None)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -284,15 +283,22 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _partial_fit(self, X, sample_weight, allow_all_zero_weights):
         first_call = not hasattr(self, "n_samples_seen_")
         X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES,
-            ensure_all_finite=False, reset=first_call,
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=_FLOAT_DTYPES,
+            ensure_all_finite=False,
+            reset=first_call,
         )
         self._check_no_inf(X)
         if sparse.issparse(X) and self.with_mean:
             raise ValueError(_SPARSE_CENTER_MSG)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True,
+                sample_weight,
+                X,
+                dtype=np.float64,
+                ensure_non_negative=True,
                 allow_all_zero_weights=allow_all_zero_weights,
             )
         chunk, min_b, max_b = _chunk_statistics(X, sample_weight)
@@ -365,8 +371,14 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, msg=_NOT_FITTED_MSG)
         copy = self.copy if copy is None else copy
         X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"), copy=copy,
-            dtype=_FLOAT_DTYPES, force_writeable=True, ensure_all_finite=False,
+            self,
+            X,
+            reset=False,
+            accept_sparse=("csr", "csc"),
+            copy=copy,
+            dtype=_FLOAT_DTYPES,
+            force_writeable=True,
+            ensure_all_finite=False,
         )
         self._check_no_inf(X)
         return self._apply(X, inverse=False)
@@ -391,8 +403,12 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         copy = self.copy if copy is None else copy
         # check_array: the output of transform need not carry the input names.
         X = check_array(
-            X, accept_sparse=("csr", "csc"), copy=copy, dtype=_FLOAT_DTYPES,
-            force_writeable=True, ensure_all_finite=False,
+            X,
+            accept_sparse=("csr", "csc"),
+            copy=copy,
+            dtype=_FLOAT_DTYPES,
+            force_writeable=True,
+            ensure_all_finite=False,
         )
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -424,7 +440,11 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return X
 
     def drift_report(
-        self, X, *, mean_shift_threshold=0.5, std_ratio_threshold=2.0,
+        self,
+        X,
+        *,
+        mean_shift_threshold=0.5,
+        std_ratio_threshold=2.0,
         out_of_range_threshold=0.05,
     ):
         """Compare the distribution of new data with the training statistics.
@@ -471,7 +491,11 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             if not isinstance(value, Real) or not low <= value < np.inf:
                 raise ValueError(f"{name} must be a finite number >= {low}, got {value!r}.")
         X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES,
+            self,
+            X,
+            reset=False,
+            accept_sparse=("csr", "csc"),
+            dtype=_FLOAT_DTYPES,
             ensure_all_finite=False,
         )
         self._check_no_inf(X)
@@ -483,9 +507,7 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             train_constant = _is_constant_feature(self.var_, self.mean_, self.n_samples_seen_)
             new_constant = _is_constant_feature(new_var, new_mean, n)
             mean_shift = np.abs(new_mean - self.mean_) / np.where(train_constant, 1.0, train_std)
-            std_ratio = np.where(
-                train_constant, np.where(new_constant, 1.0, np.inf), new_std / train_std
-            )
+            std_ratio = np.where(train_constant, np.where(new_constant, 1.0, np.inf), new_std / train_std)
             out_of_range = n_out / n
         drifted = (
             (mean_shift > mean_shift_threshold)
@@ -494,9 +516,14 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             | (out_of_range > out_of_range_threshold)
         )
         columns = {
-            "train_mean": self.mean_, "train_std": train_std, "new_mean": new_mean,
-            "new_std": new_std, "mean_shift": mean_shift, "std_ratio": std_ratio,
-            "out_of_range": out_of_range, "drifted": drifted,
+            "train_mean": self.mean_,
+            "train_std": train_std,
+            "new_mean": new_mean,
+            "new_std": new_std,
+            "mean_shift": mean_shift,
+            "std_ratio": std_ratio,
+            "out_of_range": out_of_range,
+            "drifted": drifted,
         }
         # copy=True: editing the report must not edit mean_.
         index = pd.Index(self.get_feature_names_out(), name="feature")

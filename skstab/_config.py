@@ -69,9 +69,7 @@ def _check_keys(where, data, known):
         raise TypeError(f"Invalid {where}: {data!r} (expected a mapping)")
     unknown = [key for key in data if key not in known]
     if unknown:
-        raise ValueError(
-            f"Unknown key(s) {unknown} in {where}; valid keys are {sorted(set(known))}."
-        )
+        raise ValueError(f"Unknown key(s) {unknown} in {where}; valid keys are {sorted(set(known))}.")
 
 
 # -- sections -----------------------------------------------------------------------------
@@ -95,8 +93,7 @@ class _Section(ABC):
         """The section as a plain dict, with snake_case or the template's camelCase keys."""
         self._validate()
         return {
-            (self._CAMEL.get(f.name, f.name) if camel_case else f.name): getattr(self, f.name)
-            for f in fields(self)
+            (self._CAMEL.get(f.name, f.name) if camel_case else f.name): getattr(self, f.name) for f in fields(self)
         }
 
     @classmethod
@@ -109,9 +106,7 @@ class _Section(ABC):
         for key, value in data.items():
             name = spellings[key]
             if name in kwargs:
-                raise ValueError(
-                    f"{cls._NAME}.{name} is given twice (as {name!r} and {cls._CAMEL[name]!r})."
-                )
+                raise ValueError(f"{cls._NAME}.{name} is given twice (as {name!r} and {cls._CAMEL[name]!r}).")
             kwargs[name] = value
         return cls(**kwargs)
 
@@ -410,26 +405,19 @@ class TrainingConfig:
         for name, section in _SECTIONS.items():
             value = getattr(self, name)
             if not isinstance(value, section):
-                raise TypeError(
-                    f"Invalid {name}: {value!r} (expected a {section.__name__} or a dict)"
-                )
+                raise TypeError(f"Invalid {name}: {value!r} (expected a {section.__name__} or a dict)")
             value._validate()
         if not isinstance(self.model, dict):
-            raise TypeError(
-                f"Invalid model: {self.model!r} (expected a dict of estimator parameters)"
-            )
+            raise TypeError(f"Invalid model: {self.model!r} (expected a dict of estimator parameters)")
         bad_keys = [key for key in self.model if not isinstance(key, str)]
         if bad_keys:
             raise TypeError(f"Invalid model keys {bad_keys} (expected parameter names)")
         misplaced = [key for key in self.model if key in PARAMETER_FIELDS]
         if misplaced:
             where = ", ".join(
-                f"{key} -> {'.'.join(part for part in PARAMETER_FIELDS[key] if part)}"
-                for key in misplaced
+                f"{key} -> {'.'.join(part for part in PARAMETER_FIELDS[key] if part)}" for key in misplaced
             )
-            raise ValueError(
-                f"model holds parameters that have their own field ({where}); set those instead."
-            )
+            raise ValueError(f"model holds parameters that have their own field ({where}); set those instead.")
 
     # -- estimator parameters ------------------------------------------------------------
 
@@ -535,9 +523,7 @@ class TrainingConfig:
         for key, value in data.items():
             name = _TOP_SPELLINGS[key]
             if name in kwargs:
-                raise ValueError(
-                    f"TrainingConfig.{name} is given twice (the second time as {key!r})."
-                )
+                raise ValueError(f"TrainingConfig.{name} is given twice (the second time as {key!r}).")
             if key in ("warmup_steps", "warmupSteps"):
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
@@ -549,9 +535,7 @@ class TrainingConfig:
                 value = _SECTIONS[name].from_dict(value)
             elif name == "model":
                 if not isinstance(value, Mapping):
-                    raise TypeError(
-                        f"Invalid model: {value!r} (expected a dict of estimator parameters)"
-                    )
+                    raise TypeError(f"Invalid model: {value!r} (expected a dict of estimator parameters)")
                 value = dict(value)
             kwargs[name] = value
         return cls(**kwargs)

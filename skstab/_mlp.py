@@ -21,8 +21,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import nn, optim
-from ._presets import _ConfigMixin
 from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
+from ._presets import _ConfigMixin
 from ._training import MIN_BATCH_ROWS, Settings, TrainingState, Validation, train, updates_per_epoch
 from .exceptions import DivergenceRecoveryWarning, TrainingInterruptedWarning
 from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight
@@ -205,9 +205,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
     def _hidden_sizes(self):
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
         if sizes.ndim != 1 or not all(isinstance(s, Integral) and s > 0 for s in sizes.tolist()):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."
-            )
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}.")
         return [int(s) for s in sizes]
 
     def _check_params(self, n_train):

@@ -7,9 +7,7 @@ def _pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # the message names the fix, not just the missing module
-        raise ImportError(
-            "Plotting needs matplotlib: pip install 'skstab[plot]' (or pip install matplotlib)."
-        ) from exc
+        raise ImportError("Plotting needs matplotlib: pip install 'skstab[plot]' (or pip install matplotlib).") from exc
     return plt
 
 

@@ -150,8 +150,7 @@ class _ConfigMixin:
             hints = [f"{n} -> {_PARAMETER_HINTS[n]}" for n in unknown if n in _PARAMETER_HINTS]
             hint = f" (did you mean: {', '.join(hints)}?)" if hints else ""
             raise TypeError(
-                f"{cls.__name__} has no parameter(s) {unknown}{hint}; valid parameters are "
-                f"{sorted(valid)}."
+                f"{cls.__name__} has no parameter(s) {unknown}{hint}; valid parameters are {sorted(valid)}."
             )
         return cls(**params)
 

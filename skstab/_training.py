@@ -432,9 +432,7 @@ def _recover(result, state, settings, epoch, failure):
             "set, and scale the features (skstab.FeatureAligner)."
         )
     state.lr_scale *= 0.5
-    result.recoveries.append(
-        {"epoch": epoch + 1, "update": state.step, "reason": failure, "lr_scale": state.lr_scale}
-    )
+    result.recoveries.append({"epoch": epoch + 1, "update": state.step, "reason": failure, "lr_scale": state.lr_scale})
     logger.info("%s in epoch %d: rolled back, learning rate scale now %g", failure, epoch + 1, state.lr_scale)
 
 

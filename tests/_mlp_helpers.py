@@ -16,9 +16,7 @@ NORM_LAYERS = (BatchNorm, LayerNorm, GroupNorm)
 
 FAST = {"hidden_layer_sizes": (16,), "max_iter": 10, "learning_rate_init": 1e-2, "random_state": 0}
 
-parametrize_estimator = pytest.mark.parametrize(
-    "Estimator", ESTIMATORS, ids=["classifier", "regressor"]
-)
+parametrize_estimator = pytest.mark.parametrize("Estimator", ESTIMATORS, ids=["classifier", "regressor"])
 ignore_convergence = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 

@@ -56,7 +56,10 @@ def _fsum_reference(column):
 def test_init_only_stores_parameters():
     aligner = FeatureAligner(epsilon=1e-3, with_mean=False, with_std=False, copy=False)
     assert aligner.get_params() == {
-        "epsilon": 1e-3, "with_mean": False, "with_std": False, "copy": False,
+        "epsilon": 1e-3,
+        "with_mean": False,
+        "with_std": False,
+        "copy": False,
     }
     assert not [key for key in vars(aligner) if key.endswith("_")]
 
@@ -343,6 +346,7 @@ def test_set_output_pandas(rng):
 
 def test_set_output_polars(rng):
     import polars as pl  # a test extra; the polars output is what is under test
+
     df = pl.DataFrame({"a": rng.normal(size=8), "b": rng.normal(size=8)})
     out = FeatureAligner().set_output(transform="polars").fit(df).transform(df)
     assert isinstance(out, pl.DataFrame)
@@ -375,8 +379,14 @@ def test_drift_report_flags_exactly_the_shifted_columns(rng):
 
     report = aligner.drift_report(train)
     assert list(report.columns) == [
-        "train_mean", "train_std", "new_mean", "new_std",
-        "mean_shift", "std_ratio", "out_of_range", "drifted",
+        "train_mean",
+        "train_std",
+        "new_mean",
+        "new_std",
+        "mean_shift",
+        "std_ratio",
+        "out_of_range",
+        "drifted",
     ]
     assert list(report.index) == columns and report.index.name == "feature"
     assert not report["drifted"].any()

@@ -150,9 +150,7 @@ def test_camel_case_warmup_key_says_steps_or_fraction():
 
 
 def test_sections_accept_dicts_in_either_spelling():
-    config = TrainingConfig(
-        optimizer={"type": "adam", "weightDecay": 0.0}, scheduler={"min_lr": 0.0}
-    )
+    config = TrainingConfig(optimizer={"type": "adam", "weightDecay": 0.0}, scheduler={"min_lr": 0.0})
     assert config.optimizer == OptimizerConfig(type="adam", weight_decay=0.0)
     assert config.scheduler == SchedulerConfig(min_lr=0.0)
 
@@ -361,9 +359,7 @@ def test_preset_estimator_is_ordinary(name):
 
 def test_grid_search_over_a_preset_estimator(iris_split):
     X_train, _, y_train, _ = iris_split
-    est = Classifier.from_preset(
-        "limited-memory", hidden_layer_sizes=(16,), max_iter=10, random_state=0
-    )
+    est = Classifier.from_preset("limited-memory", hidden_layer_sizes=(16,), max_iter=10, random_state=0)
     pipe = Pipeline([("align", FeatureAligner()), ("mlp", est)])
     grid = {"mlp__learning_rate_init": [0.03, 0.1]}
     search = GridSearchCV(pipe, grid, cv=3).fit(X_train, y_train)

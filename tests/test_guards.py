@@ -134,7 +134,7 @@ def test_adamw_by_default_never_decays_biases_or_normalization(data):
     fresh.step(net.params, np.zeros_like(net.grads), lr=0.5)
     for layer in net.layers:
         for key, value in layer.params.items():
-            start = (value.__array_interface__["data"][0] - net.params.__array_interface__["data"][0])
+            start = value.__array_interface__["data"][0] - net.params.__array_interface__["data"][0]
             block = slice(start // net.params.itemsize, start // net.params.itemsize + value.size)
             if key == "W" and isinstance(layer, Dense):
                 assert_allclose(net.params[block], before[block] * (1 - 0.5 * est.weight_decay))
@@ -290,8 +290,13 @@ def test_keyboard_interrupt_mid_epoch_rolls_back_to_the_epoch_start(monkeypatch,
 
 
 def test_exceptions_are_user_warnings():
-    for cls in (ScaleDisparityWarning, SmallBatchNormWarning, GradientClippingWarning,
-                DivergenceRecoveryWarning, TrainingInterruptedWarning):
+    for cls in (
+        ScaleDisparityWarning,
+        SmallBatchNormWarning,
+        GradientClippingWarning,
+        DivergenceRecoveryWarning,
+        TrainingInterruptedWarning,
+    ):
         assert issubclass(cls, UserWarning)
     assert issubclass(DivergenceError, ValueError)
 

@@ -135,9 +135,7 @@ def test_pipeline_regressor_diabetes(diabetes_split):
 
 def test_column_transformer_with_missing_values_and_categories(mixed_frame):
     X, y = mixed_frame
-    pipe = Pipeline(
-        [("prep", _column_transformer()), ("mlp", StabilizedMLPClassifier(**TRAINED))]
-    )
+    pipe = Pipeline([("prep", _column_transformer()), ("mlp", StabilizedMLPClassifier(**TRAINED))])
     pipe.fit(X, y)
 
     assert pipe.named_steps["mlp"].n_features_in_ == 3 + 3  # numeric + one-hot
@@ -161,8 +159,12 @@ def test_column_transformer_pandas_output_feature_names(mixed_frame):
     mlp = pipe.named_steps["mlp"]
     expected = pipe.named_steps["prep"].get_feature_names_out()
     assert list(expected) == [
-        "num__age", "num__income", "num__score",
-        "cat__color_blue", "cat__color_green", "cat__color_red",
+        "num__age",
+        "num__income",
+        "num__score",
+        "cat__color_blue",
+        "cat__color_green",
+        "cat__color_red",
     ]
     np.testing.assert_array_equal(mlp.feature_names_in_, expected)
 
@@ -189,9 +191,9 @@ def test_grid_search_parallel(iris_split):
         "mlp__weight_decay": [0, 0.01],
     }
     pipe = Pipeline([("align", FeatureAligner()), ("mlp", _classifier())])
-    search = GridSearchCV(
-        pipe, grid, cv=StratifiedKFold(3, shuffle=True, random_state=0), n_jobs=2
-    ).fit(X_train, y_train)
+    search = GridSearchCV(pipe, grid, cv=StratifiedKFold(3, shuffle=True, random_state=0), n_jobs=2).fit(
+        X_train, y_train
+    )
 
     assert len(search.cv_results_["params"]) == 12
     assert len(search.cv_results_["mean_test_score"]) == 12
@@ -248,8 +250,7 @@ def test_set_params_changes_behaviour(iris_split):
     assert pipe[-1].coefs_[0].shape == (4, 16)
     assert pipe[-1].n_iter_ == 10
 
-    pipe.set_params(stabilizedmlpclassifier__hidden_layer_sizes=(7, 5),
-                    stabilizedmlpclassifier__max_iter=3)
+    pipe.set_params(stabilizedmlpclassifier__hidden_layer_sizes=(7, 5), stabilizedmlpclassifier__max_iter=3)
     assert pipe[-1].get_params()["hidden_layer_sizes"] == (7, 5)
     pipe.fit(X_train, y_train)
     assert [W.shape for W in pipe[-1].coefs_] == [(4, 7), (7, 5), (5, 3)]
@@ -299,8 +300,7 @@ def test_joblib_dump_load(make_pipe, iris_split, tmp_path):
     np.testing.assert_array_equal(restored.predict(X_test), pipe.predict(X_test))
     # The restored model keeps training (warm start) exactly like the original.
     for model in (pipe, restored):
-        model.set_params(**{f"{model.steps[-1][0]}__warm_start": True,
-                            f"{model.steps[-1][0]}__max_iter": 2})
+        model.set_params(**{f"{model.steps[-1][0]}__warm_start": True, f"{model.steps[-1][0]}__max_iter": 2})
         model.fit(X_train, y_train)
     np.testing.assert_array_equal(restored.predict(X_test), pipe.predict(X_test))
 
@@ -397,9 +397,7 @@ def test_transformed_target_regressor_bare_model(diabetes_split):
     model = TransformedTargetRegressor(_regressor(), transformer=StandardScaler())
     model.fit(X_train, y_train)
     np.testing.assert_allclose(
-        model.transformer_.inverse_transform(
-            model.regressor_.predict(X_test).reshape(-1, 1)
-        ).ravel(),
+        model.transformer_.inverse_transform(model.regressor_.predict(X_test).reshape(-1, 1)).ravel(),
         model.predict(X_test),
     )
 

@@ -137,7 +137,7 @@ def test_predict_log_proba(target):
 )
 def test_label_types_are_preserved(labels):
     # Labels are a pure relabelling of the codes: same fit, same decisions.
-    X, codes = (_iris() if len(labels) == 3 else _binary())
+    X, codes = _iris() if len(labels) == 3 else _binary()
     y = labels[codes]
     clf = StabilizedMLPClassifier(**FAST).fit(X, y)
     ref = StabilizedMLPClassifier(**FAST).fit(X, codes)

@@ -219,7 +219,7 @@ def test_not_fitted(Estimator):
     with pytest.raises(NotFittedError):
         est.predict(X)
     with pytest.raises(NotFittedError):
-        est.coefs_
+        _ = est.coefs_
     if is_classifier(est):
         with pytest.raises(NotFittedError):
             est.predict_proba(X)

@@ -17,9 +17,7 @@ FAST = {"hidden_layer_sizes": (16,), "max_iter": 10, "learning_rate_init": 1e-2,
 
 
 def _regression(n_samples=100, n_targets=1):
-    X, y = make_regression(
-        n_samples=n_samples, n_features=6, n_targets=n_targets, noise=1.0, random_state=0
-    )
+    X, y = make_regression(n_samples=n_samples, n_features=6, n_targets=n_targets, noise=1.0, random_state=0)
     return X, y / y.std(axis=0)
 
 
@@ -32,9 +30,7 @@ def test_fit_regression():
     assert reg.score(X, y) > 0.95
 
 
-@pytest.mark.parametrize(
-    "y_shape", [(100,), (100, 1), (100, 3)], ids=["1d", "column", "three-outputs"]
-)
+@pytest.mark.parametrize("y_shape", [(100,), (100, 1), (100, 3)], ids=["1d", "column", "three-outputs"])
 def test_multioutput_regression(y_shape):
     n_targets = 1 if len(y_shape) == 1 else y_shape[1]
     X, y = _regression(n_targets=n_targets)

@@ -50,9 +50,7 @@ class _Norm(Layer):
 
     def forward(self, X, *, training, sample_weight=None):
         X_hat = self._workspace("X_hat", X.shape, X.dtype)
-        _, inv_std, weights, frozen = self._statistics(
-            self._group(X), training, sample_weight, self._group(X_hat)
-        )
+        _, inv_std, weights, frozen = self._statistics(self._group(X), training, sample_weight, self._group(X_hat))
         self._cache = (X_hat, inv_std, weights, frozen)
         Y = np.multiply(X_hat, self.params["gamma"], out=self._workspace("Y", X.shape, X.dtype))
         Y += self.params["beta"]
@@ -72,13 +70,9 @@ class _Norm(Layer):
         if self._axis == 0:
             # Statistics run over rows and gamma is constant along them, so the
             # kernel's two sums are gamma's and beta's gradients already.
-            return normalize_backward(
-                dY, X_hat, inv_std * gamma, 0, weights, sum_d=dbeta, sum_dx=dgamma, out=dX
-            )
+            return normalize_backward(dY, X_hat, inv_std * gamma, 0, weights, sum_d=dbeta, sum_dx=dgamma, out=dX)
         dX_hat = np.multiply(dY, gamma, out=scratch)
-        normalize_backward(
-            self._group(dX_hat), self._group(X_hat), inv_std, self._axis, out=self._group(dX)
-        )
+        normalize_backward(self._group(dX_hat), self._group(X_hat), inv_std, self._axis, out=self._group(dX))
         return dX
 
     def infer(self, X):

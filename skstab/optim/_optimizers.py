@@ -162,21 +162,13 @@ class Optimizer(ABC):
             ``None`` uses ``self.lr``.
         """
         lr = self.lr if lr is None else _check_float("lr", lr, low=0.0)
-        if not (
-            isinstance(params, np.ndarray)
-            and params.ndim == 1
-            and params.dtype in _FLOAT_DTYPES
-        ):
+        if not (isinstance(params, np.ndarray) and params.ndim == 1 and params.dtype in _FLOAT_DTYPES):
             raise ValueError(
                 "params must be a 1-D float32 or float64 ndarray, got "
                 f"{type(params).__name__} {getattr(params, 'shape', '')} "
                 f"{getattr(params, 'dtype', '')}"
             )
-        if not (
-            isinstance(grads, np.ndarray)
-            and grads.shape == params.shape
-            and grads.dtype == params.dtype
-        ):
+        if not (isinstance(grads, np.ndarray) and grads.shape == params.shape and grads.dtype == params.dtype):
             raise ValueError(
                 f"grads must be an ndarray with the shape {params.shape} and dtype "
                 f"{params.dtype} of params, got {type(grads).__name__} "
@@ -195,15 +187,11 @@ class Optimizer(ABC):
     def _start(self, params):
         """Fix the layout at the first step (after construction, loading or unpickling)."""
         if self.decay_mask is not None and self.decay_mask.shape != params.shape:
-            raise ValueError(
-                f"decay_mask has {self.decay_mask.shape[0]} entries but params has "
-                f"{params.shape[0]}"
-            )
+            raise ValueError(f"decay_mask has {self.decay_mask.shape[0]} entries but params has {params.shape[0]}")
         for name, buffer in self._buffers.items():
             if buffer.shape != params.shape:
                 raise ValueError(
-                    f"Optimizer state {name!r} has shape {buffer.shape} but params has "
-                    f"shape {params.shape}"
+                    f"Optimizer state {name!r} has shape {buffer.shape} but params has shape {params.shape}"
                 )
             # A state saved from a float64 run may continue in float32.
             self._buffers[name] = np.ascontiguousarray(buffer, dtype=params.dtype)
@@ -285,9 +273,7 @@ class Optimizer(ABC):
             at the next step.
         """
         if state.get("optimizer") != type(self).__name__:
-            raise ValueError(
-                f"Cannot load a {state.get('optimizer')!r} state into {type(self).__name__}"
-            )
+            raise ValueError(f"Cannot load a {state.get('optimizer')!r} state into {type(self).__name__}")
         # Re-running the constructor validates the loaded hyperparameters and
         # resets the state, which is then filled in below.
         self.__init__(**state["hyperparameters"])
@@ -529,9 +515,7 @@ class Adam(Optimizer):
         if self.epsilon == 0.0:
             raise ValueError(f"Invalid epsilon: {epsilon} (expected epsilon > 0)")
         self.beta_1_warmup_steps = _check_int("beta_1_warmup_steps", beta_1_warmup_steps)
-        self.beta_1_initial = _check_float(
-            "beta_1_initial", beta_1_initial, low=0.0, high=1.0, high_open=True
-        )
+        self.beta_1_initial = _check_float("beta_1_initial", beta_1_initial, low=0.0, high=1.0, high_open=True)
         self._beta_1_product = 1.0
         self._beta_2_product = 1.0
 
@@ -736,9 +720,7 @@ class RMSProp(Optimizer):
     _hyperparameter_names = ("lr", "alpha", "epsilon", "momentum", "weight_decay", "decay_mask")
     _buffer_names = ("v", "momentum_buffer")
 
-    def __init__(
-        self, lr=1e-3, *, alpha=0.99, epsilon=1e-8, momentum=0.0, weight_decay=0.0, decay_mask=None
-    ):
+    def __init__(self, lr=1e-3, *, alpha=0.99, epsilon=1e-8, momentum=0.0, weight_decay=0.0, decay_mask=None):
         super().__init__(lr, weight_decay=weight_decay, decay_mask=decay_mask)
         self.alpha = _check_float("alpha", alpha, low=0.0, high=1.0, high_open=True)
         self.epsilon = _check_float("epsilon", epsilon, low=0.0)

@@ -97,17 +97,13 @@ class Schedule(ABC):
     Python's :func:`round` (half to even).
     """
 
-    def __init__(
-        self, lr_init, *, n_epochs, steps_per_epoch=1, warmup=0, decay_start_epoch=0.0, min_lr=0.0
-    ):
+    def __init__(self, lr_init, *, n_epochs, steps_per_epoch=1, warmup=0, decay_start_epoch=0.0, min_lr=0.0):
         lr_init = _check_float("lr_init", lr_init)
         if lr_init <= 0.0:
             raise ValueError(f"Invalid lr_init: {lr_init} (expected lr_init > 0)")
         min_lr = _check_float("min_lr", min_lr)
         if not 0.0 <= min_lr <= lr_init:
-            raise ValueError(
-                f"Invalid min_lr: {min_lr} (expected 0 <= min_lr <= lr_init={lr_init})"
-            )
+            raise ValueError(f"Invalid min_lr: {min_lr} (expected 0 <= min_lr <= lr_init={lr_init})")
         n_epochs = _check_int("n_epochs", n_epochs, low=1)
         steps_per_epoch = _check_int("steps_per_epoch", steps_per_epoch, low=1)
         total_steps = n_epochs * steps_per_epoch
@@ -115,9 +111,7 @@ class Schedule(ABC):
         if isinstance(warmup, numbers.Integral) and not isinstance(warmup, bool):
             warmup = int(warmup)
             if not 0 <= warmup <= total_steps:
-                raise ValueError(
-                    f"Invalid warmup: {warmup} (expected 0 <= warmup <= total_steps={total_steps})"
-                )
+                raise ValueError(f"Invalid warmup: {warmup} (expected 0 <= warmup <= total_steps={total_steps})")
             warmup_steps = warmup
         else:
             warmup = _check_float("warmup", warmup)
@@ -447,9 +441,7 @@ class StepDecay(Schedule):
         )
         step_size_epochs = _check_float("step_size_epochs", step_size_epochs)
         if step_size_epochs <= 0.0:
-            raise ValueError(
-                f"Invalid step_size_epochs: {step_size_epochs} (expected step_size_epochs > 0)"
-            )
+            raise ValueError(f"Invalid step_size_epochs: {step_size_epochs} (expected step_size_epochs > 0)")
         gamma = _check_float("gamma", gamma)
         if not 0.0 < gamma <= 1.0:
             raise ValueError(f"Invalid gamma: {gamma} (expected 0 < gamma <= 1)")

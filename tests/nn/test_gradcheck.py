@@ -103,8 +103,18 @@ def test_loss_gradients(name, weighted, rng):
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_network_gradient_end_to_end(training, weighted, rng):
     net = Sequential(
-        [Dense(6), BatchNorm(), ACTIVATIONS["relu"](), Dense(6), GroupNorm(n_groups=2),
-         ACTIVATIONS["tanh"](), Dense(4), LayerNorm(), ACTIVATIONS["gelu"](), Dense(3)]
+        [
+            Dense(6),
+            BatchNorm(),
+            ACTIVATIONS["relu"](),
+            Dense(6),
+            GroupNorm(n_groups=2),
+            ACTIVATIONS["tanh"](),
+            Dense(4),
+            LayerNorm(),
+            ACTIVATIONS["gelu"](),
+            Dense(3),
+        ]
     )
     net.build(5, rng)
     net.params += rng.normal(scale=0.1, size=net.params.shape)

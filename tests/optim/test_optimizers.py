@@ -246,9 +246,7 @@ def test_adam_first_step_moves_each_parameter_by_lr():
     params = np.zeros_like(grads)
     lr, eps = 0.01, 1e-8
     Adam(lr=lr, epsilon=eps).step(params, grads)
-    np.testing.assert_allclose(
-        np.abs(params), lr * np.abs(grads) / (np.abs(grads) + eps), rtol=RTOL, atol=0
-    )
+    np.testing.assert_allclose(np.abs(params), lr * np.abs(grads) / (np.abs(grads) + eps), rtol=RTOL, atol=0)
     assert np.all(np.sign(params) == -np.sign(grads))
     assert params[3] == 0.0
 
@@ -362,9 +360,7 @@ def test_rmsprop_one_step_from_hand_set_state(momentum, rng):
 def test_rmsprop_matches_reference(momentum, weight_decay):
     params, grad, mask = _problem()
     expected = _ref_rmsprop(params, grad, 0.01, 0.9, 1e-8, momentum, weight_decay, mask)
-    opt = RMSProp(
-        lr=0.01, alpha=0.9, momentum=momentum, weight_decay=weight_decay, decay_mask=mask
-    )
+    opt = RMSProp(lr=0.01, alpha=0.9, momentum=momentum, weight_decay=weight_decay, decay_mask=mask)
     np.testing.assert_allclose(_run(opt, params, grad), expected, rtol=RTOL)
 
 
@@ -415,7 +411,7 @@ def test_state_dict_holds_copies(name):
     opt = _make(name, mask)
     _run(opt, params, grad, n_steps=2)
     state = opt.state_dict()
-    for key, value in state["state"].items():
+    for value in state["state"].values():
         if isinstance(value, np.ndarray):
             value += 1.0
     if state["hyperparameters"]["decay_mask"] is not None:

@@ -72,9 +72,7 @@ def test_cosine_and_linear_end_at_min_lr():
 
 
 def test_cosine_closed_form():
-    schedule = CosineDecay(
-        LR, n_epochs=10, steps_per_epoch=7, warmup=5, decay_start_epoch=2, min_lr=MIN_LR
-    )
+    schedule = CosineDecay(LR, n_epochs=10, steps_per_epoch=7, warmup=5, decay_start_epoch=2, min_lr=MIN_LR)
     start, span = 14, 70 - 14
     for step in (14, 15, 30, 42, 69, 70):
         p = (step - start) / span
@@ -84,9 +82,7 @@ def test_cosine_closed_form():
 
 
 def test_linear_closed_form():
-    schedule = LinearDecay(
-        LR, n_epochs=10, steps_per_epoch=7, warmup=5, decay_start_epoch=2, min_lr=MIN_LR
-    )
+    schedule = LinearDecay(LR, n_epochs=10, steps_per_epoch=7, warmup=5, decay_start_epoch=2, min_lr=MIN_LR)
     for step in (14, 15, 30, 42, 69, 70):
         p = (step - 14) / 56
         assert schedule(step) == pytest.approx(LR + (MIN_LR - LR) * p, rel=1e-14)
@@ -98,9 +94,7 @@ def test_constant_after_warmup():
 
 
 def test_step_decay_drops_by_gamma_at_epoch_boundaries():
-    schedule = StepDecay(
-        1.0, n_epochs=9, steps_per_epoch=10, step_size_epochs=2, gamma=0.5, decay_start_epoch=1
-    )
+    schedule = StepDecay(1.0, n_epochs=9, steps_per_epoch=10, step_size_epochs=2, gamma=0.5, decay_start_epoch=1)
     curve = schedule.simulate(90)
     expected = np.repeat([1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125], 10)
     np.testing.assert_array_equal(curve, expected)
@@ -108,9 +102,7 @@ def test_step_decay_drops_by_gamma_at_epoch_boundaries():
 
 
 def test_step_decay_floor_and_fractional_step_size():
-    schedule = StepDecay(
-        1.0, n_epochs=4, steps_per_epoch=4, step_size_epochs=0.5, gamma=0.1, min_lr=0.005
-    )
+    schedule = StepDecay(1.0, n_epochs=4, steps_per_epoch=4, step_size_epochs=0.5, gamma=0.1, min_lr=0.005)
     assert schedule.step_size_steps == 2
     expected = [1, 1, 0.1, 0.1, 0.01, 0.01, 0.005, 0.005]
     np.testing.assert_allclose(schedule.simulate(8), expected, rtol=1e-14)
