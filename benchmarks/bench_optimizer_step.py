@@ -51,7 +51,7 @@ def count_c_calls(function):
 
 def measure(n_hidden):
     net = build(n_hidden)
-    optimizer = AdamW(1e-3, weight_decay=0.01, decay_mask=net.decay_mask)
+    optimizer = AdamW(weight_decay=0.01, decay_mask=net.decay_mask)
     grads = net.grads.copy()
 
     def step():

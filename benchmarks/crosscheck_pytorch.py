@@ -5,7 +5,7 @@ PyTorch is not a dependency of skstab; install it to run this check
 random inputs: 20 optimizer steps from the same start, one forward and
 backward pass of each normalization layer in training mode, and a weighted
 softmax cross-entropy. skstab's batch normalization averages the biased batch
-variance into its running variance (the guide's convention) where PyTorch
+variance into its running variance where PyTorch
 averages the unbiased one, so that buffer is compared after converting.
 
 Usage::
@@ -23,22 +23,22 @@ try:
 except ImportError as exc:  # the check is optional; say how to run it
     raise SystemExit("This cross-check needs PyTorch: pip install torch") from exc
 
-STEPS, N_PARAMS, ROWS, WIDTH = 20, 50, 16, 8
+STEPS, N_PARAMS, ROWS, WIDTH, LR = 20, 50, 16, 8, 1e-2
 
 
 def optimizer_pairs():
     return [
-        ("Adam", Adam(1e-2), lambda p: torch.optim.Adam(p, lr=1e-2)),
-        ("AdamW", AdamW(1e-2, weight_decay=0.1), lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=0.1)),
+        ("Adam", Adam(), lambda p: torch.optim.Adam(p, lr=LR)),
+        ("AdamW", AdamW(weight_decay=0.1), lambda p: torch.optim.AdamW(p, lr=LR, weight_decay=0.1)),
         (
             "SGD nesterov",
-            SGD(1e-2, momentum=0.9, nesterov=True),
-            lambda p: torch.optim.SGD(p, lr=1e-2, momentum=0.9, nesterov=True),
+            SGD(momentum=0.9, nesterov=True),
+            lambda p: torch.optim.SGD(p, lr=LR, momentum=0.9, nesterov=True),
         ),
         (
             "RMSProp",
-            RMSProp(1e-2, alpha=0.99, epsilon=1e-8),
-            lambda p: torch.optim.RMSprop(p, lr=1e-2, alpha=0.99, eps=1e-8),
+            RMSProp(alpha=0.99, epsilon=1e-8),
+            lambda p: torch.optim.RMSprop(p, lr=LR, alpha=0.99, eps=1e-8),
         ),
     ]
 
@@ -48,7 +48,7 @@ def check_optimizers(rng):
     for name, ours, make_theirs in optimizer_pairs():
         params = start.copy()
         for g in grads:
-            ours.step(params, g.copy())
+            ours.step(params, g.copy(), lr=LR)
         reference = torch.nn.Parameter(torch.tensor(start))
         theirs = make_theirs([reference])
         for g in grads:

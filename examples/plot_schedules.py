@@ -12,13 +12,13 @@ import matplotlib.pyplot as plt
 
 from skstab.optim import ConstantLR, CosineDecay, LinearDecay, StepDecay
 
-common = dict(n_epochs=20, steps_per_epoch=50, warmup=0.05, min_lr=1e-5)
+run = dict(n_epochs=20, steps_per_epoch=50, warmup=0.05)
 schedules = {
-    "cosine": CosineDecay(1e-3, **common),
-    "linear": LinearDecay(1e-3, **common),
-    "step": StepDecay(1e-3, step_size_epochs=5, gamma=0.1, **common),
-    "constant": ConstantLR(1e-3, **common),
-    "cosine, decay from epoch 8": CosineDecay(1e-3, decay_start_epoch=8, **common),
+    "cosine": CosineDecay(1e-3, min_learning_rate=1e-5, **run),
+    "linear": LinearDecay(1e-3, min_learning_rate=1e-5, **run),
+    "step (3 drops)": StepDecay(1e-3, n_drops=3, gamma=0.1, **run),
+    "constant": ConstantLR(1e-3, **run),
+    "cosine, decay from epoch 8": CosineDecay(1e-3, decay_start_epoch=8, min_learning_rate=1e-5, **run),
 }
 
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")

@@ -2,16 +2,15 @@
 
 Each function looks at one thing the estimators know before or after training
 and warns with a named class from :mod:`skstab.exceptions` when a pitfall is
-present. None of them changes what training does. ``stacklevel`` is passed
-through to :func:`warnings.warn`, so a warning can point at the user's call.
+present. None of them changes what training does. Every warning points at
+the user's call, however deep inside skstab it is raised.
 """
-
-import warnings
 
 import numpy as np
 
 from ._training import MIN_BATCH_ROWS
 from .exceptions import GradientClippingWarning, ScaleDisparityWarning, SmallBatchNormWarning
+from .utils._warnings import warn_at_caller
 
 #: Largest tolerated ratio between the largest and smallest feature standard
 #: deviation (constant features aside) before pitfall 1 is reported.
@@ -32,7 +31,7 @@ def _column_std(X):
     return np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
 
 
-def warn_scale_disparity(X, feature_names=None, *, stacklevel=2):
+def warn_scale_disparity(X, feature_names=None):
     """Pitfall 1: warn when feature standard deviations differ by more than ``SCALE_RATIO_LIMIT``.
 
     The scales are estimated on an evenly strided sample of at most
@@ -52,17 +51,16 @@ def warn_scale_disparity(X, feature_names=None, *, stacklevel=2):
     def name(index):
         return repr(str(feature_names[index])) if feature_names is not None else f"#{index}"
 
-    warnings.warn(
+    warn_at_caller(
         f"Feature standard deviations differ by a factor of {ratio:.3g} (feature {name(largest)}: "
         f"{std[largest]:.3g}, feature {name(smallest)}: {std[smallest]:.3g}). Unscaled features "
         "stretch the loss surface and slow or destabilize training: put skstab.FeatureAligner "
         "(fitted on training data only) before the network in a Pipeline.",
         ScaleDisparityWarning,
-        stacklevel=stacklevel,
     )
 
 
-def warn_small_batch_norm(kind, batch_rows, accumulation_steps, *, stacklevel=2):
+def warn_small_batch_norm(kind, batch_rows, accumulation_steps):
     """Pitfall 2: warn when batch normalization sees batches of fewer than ``MIN_BATCH_ROWS`` rows.
 
     Accumulating gradients over enough batches to cover ``MIN_BATCH_ROWS``
@@ -72,17 +70,16 @@ def warn_small_batch_norm(kind, batch_rows, accumulation_steps, *, stacklevel=2)
     """
     if kind != "batch" or batch_rows >= MIN_BATCH_ROWS or batch_rows * accumulation_steps >= MIN_BATCH_ROWS:
         return
-    warnings.warn(
+    warn_at_caller(
         f"normalization='batch' with batches of {batch_rows} rows: batch statistics from fewer "
         f"than {MIN_BATCH_ROWS} rows add noise instead of removing it. Use normalization='layer' "
         "(or 'group', or 'auto'), a larger batch_size, or gradient_accumulation_steps so that "
         f"batch_size * gradient_accumulation_steps >= {MIN_BATCH_ROWS}.",
         SmallBatchNormWarning,
-        stacklevel=stacklevel,
     )
 
 
-def warn_persistent_clipping(clip_fraction_curve, clip_norm, learning_rate, *, stacklevel=2):
+def warn_persistent_clipping(clip_fraction_curve, clip_norm, learning_rate):
     """Pitfall 7: warn when most recent updates needed clipping.
 
     Occasional clipping is the safeguard working, and the first epochs of any
@@ -97,11 +94,10 @@ def warn_persistent_clipping(clip_fraction_curve, clip_norm, learning_rate, *, s
     share = float(np.mean(recent))
     if share <= CLIP_WARNING_FRACTION:
         return
-    warnings.warn(
+    warn_at_caller(
         f"{share:.0%} of the updates of the last {len(recent)} epochs had their gradient norm "
         f"clipped to clip_norm={clip_norm}. Training is being held back by clipping: lower "
         f"learning_rate_init (now {learning_rate:g}) or scale the inputs and targets. The "
         "per-epoch figures are in clip_fraction_curve_ and the norms in grad_norm_curve_.",
         GradientClippingWarning,
-        stacklevel=stacklevel,
     )

@@ -1,16 +1,16 @@
 """The shared base of StabilizedMLPClassifier and StabilizedMLPRegressor.
 
-It validates input, builds the network, optimizer and schedule, runs
-:func:`skstab._training.train` and stores its history. The public classes
-(``_classifier.py``, ``_regressor.py``) only encode targets, pick the loss and
-turn raw outputs into predictions.
+``fit`` runs four named steps: prepare the data, build the network,
+optimizer and schedule (or resume them), train, and store the history in
+fitted attributes. The public classes (``_classifier.py``,
+``_regressor.py``) only encode targets, pick the loss and turn raw outputs
+into predictions.
 """
 
 import logging
-import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,29 +21,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import nn, optim
+from ._builders import build_network, build_optimizer, build_schedule, hidden_sizes, resolve_normalization
 from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
-from ._training import MIN_BATCH_ROWS, Settings, TrainingState, Validation, train, updates_per_epoch
+from ._stopping import still_improving
+from ._training import Settings, TrainingState, Validation, train, updates_per_epoch
 from .exceptions import DivergenceRecoveryWarning, TrainingInterruptedWarning
-from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight
+from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
+from .utils._warnings import warn_at_caller
 
-OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
-SCHEDULES = {
-    "cosine": optim.CosineDecay,
-    "linear": optim.LinearDecay,
-    "step": optim.StepDecay,
-    "constant": optim.ConstantLR,
-}
-NORMALIZATIONS = ("auto", "batch", "layer", "group")
-#: warnings.warn stacklevel, from a method called by _fit_unguarded, that names
-#: the user's fit call: _fit_unguarded, _fit, fit, the _fit_context wrapper, user.
-_USER_STACKLEVEL = 6
 #: Rows from which compute_dtype="auto" trains float64 input in float32.
 FLOAT32_MIN_ROWS = 10_000
-#: RMSProp's squared-gradient decay: the value its authors and PyTorch use.
-RMSPROP_ALPHA = 0.99
-#: Step decay divides the learning rate by 10 this many times over the decay phase.
-STEP_DECAY_DROPS = 3
 
 
 @contextmanager
@@ -80,8 +68,8 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(nn.ACTIVATIONS))],
-        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "activation": [registry_options(nn.ACTIVATIONS)],
+        "optimizer": [registry_options(optim.OPTIMIZERS)],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -92,12 +80,12 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         "nesterovs_momentum": ["boolean"],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "lr_schedule": [StrOptions(set(SCHEDULES))],
+        "lr_schedule": [registry_options(optim.SCHEDULES)],
         "min_learning_rate": [Interval(Real, 0, None, closed="left")],
         "warmup": [Interval(Integral, 0, None, closed="left"), Interval(RealNotInt, 0, 1, closed="left")],
         "decay_start_epoch": [Interval(Real, 0, None, closed="left")],
         "beta_1_warmup": ["boolean"],
-        "normalization": [StrOptions(set(NORMALIZATIONS)), None],
+        "normalization": [registry_options(nn.NORMALIZATIONS, "auto"), None],
         "norm_momentum": [Interval(Real, 0, 1, closed="left")],
         "norm_epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_groups": [Interval(Integral, 1, None, closed="left")],
@@ -202,95 +190,127 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
 
     # -- fitting -------------------------------------------------------------------
 
-    def _hidden_sizes(self):
-        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if sizes.ndim != 1 or not all(isinstance(s, Integral) and s > 0 for s in sizes.tolist()):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}.")
-        return [int(s) for s in sizes]
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        """Fit, or leave the estimator exactly as it was if anything fails."""
+        before = dict(self.__dict__)
+        net, optimizer = getattr(self, "net_", None), getattr(self, "_optimizer", None)
+        saved_net = None if net is None else net.state()
+        saved_optimizer = None if optimizer is None else optimizer.state_dict()
+        try:
+            first_pass = not hasattr(self, "net_") or not (self.warm_start or incremental)
+            if incremental and self.early_stopping:
+                raise ValueError("partial_fit does not support early_stopping=True; use fit instead.")
+            data = self._prepare_data(X, y, sample_weight, first_pass, incremental, classes)
+            run = self._build_or_resume(data, first_pass, incremental)
+            result = self._train(run, data, incremental)
+            self._store(run, result, first_pass)
+            self._report(result, incremental)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            if net is not None:
+                net.load_state(saved_net)
+            if optimizer is not None:
+                optimizer.load_state_dict(saved_optimizer)
+            raise
+        return self
 
-    def _check_params(self, n_train):
-        """Cross-parameter rules; returns the hidden sizes and the resolved normalization kind."""
-        sizes = self._hidden_sizes()
+    def _prepare_data(self, X, y, sample_weight, first_pass, incremental, classes):
+        """Validate and encode the training data, in the dtype the network computes in."""
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first_pass,
+            dtype=[np.float64, np.float32],
+            accept_sparse="csr",
+            multi_output=True,
+            y_numeric=self._numeric_targets,
+            # One row can be learned from incrementally, but not fitted on its own.
+            ensure_min_samples=1 if incremental else 2,
+        )
+        X = X.astype(self._resolve_dtype(X) if first_pass else self.net_.params.dtype, copy=False)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        Y, stratify = self._encode_targets(y, first_pass, classes)
+        sample_weight = self._apply_class_weight(y, sample_weight)
+        if first_pass:
+            warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
+        return _Data(X, Y.astype(X.dtype, copy=False), sample_weight, stratify)
+
+    def _build_or_resume(self, data, first_pass, incremental):
+        """The network, optimizer, schedule and training state this call trains with."""
+        params = self.get_params(deep=False)
+        if first_pass or not incremental:
+            rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
+        else:
+            rng = self._rng
+        n_validation = self._n_validation(data.X.shape[0]) if self.early_stopping else 0
+        # Drawn first, so that warm fits hold out the same rows as the first fit.
+        split_seed = int(rng.integers(2**31 - 1)) if self.early_stopping else None
+        n_train = data.X.shape[0] - n_validation
+        normalization = self._check_params(params, n_train)
+        warn_small_batch_norm(normalization, min(self.batch_size, n_train), self.gradient_accumulation_steps)
+        if first_pass:
+            # Weights are drawn before any row-count-dependent randomness (split,
+            # shuffling), so weighted and repeated rows start from the same network.
+            net = build_network(params, data.X.shape[1], data.Y.shape[1], normalization, rng, data.X.dtype)
+            net.layers[-1].params["b"][...] = self._init_output_bias(data.Y, data.sample_weight)
+        else:
+            net = self.net_
+        if incremental and not first_pass:
+            return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation)
+        steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
+        schedule = build_schedule(params, steps)
+        optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps)
+        # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
+        # so early stopping never trades it for a worse one; the schedule restarts.
+        state = (
+            TrainingState()
+            if first_pass
+            else replace(
+                self._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
+            )
+        )
+        return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation)
+
+    def _train(self, run, data, incremental):
+        """Run the training loop on the training rows, holding out validation rows if asked."""
+        X, Y, sample_weight, validation = data.X, data.Y, data.sample_weight, None
+        if self.early_stopping:
+            X, Y, sample_weight, validation = self._split_validation(data, run.split_seed, run.n_validation)
+        settings = Settings(
+            n_epochs=1 if incremental else self.max_iter,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            clip_norm=self.clip_norm,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            accumulation_steps=self.gradient_accumulation_steps,
+        )
+        with _verbosity(self.verbose):
+            return train(
+                run.net,
+                self._make_loss(),
+                run.optimizer,
+                run.schedule,
+                X,
+                Y,
+                sample_weight,
+                settings=settings,
+                rng=run.rng,
+                state=run.state,
+                validation=validation,
+            )
+
+    def _check_params(self, params, n_train):
+        """Cross-parameter rules; returns the normalization the network gets."""
         if self.min_learning_rate > self.learning_rate_init:
             raise ValueError(
                 f"min_learning_rate={self.min_learning_rate} exceeds "
                 f"learning_rate_init={self.learning_rate_init}; lower min_learning_rate."
             )
-        kind = self.normalization
-        if kind == "auto":
-            kind = "batch" if min(self.batch_size, n_train) >= MIN_BATCH_ROWS else "layer"
-        if kind == "group":
-            for width in sizes:
-                if width % self.n_groups:
-                    raise ValueError(
-                        f"normalization='group' needs every hidden layer width to be a multiple of "
-                        f"n_groups={self.n_groups}, but one layer has {width} units. Change "
-                        "n_groups or hidden_layer_sizes."
-                    )
-        return sizes, kind
-
-    def _build_network(self, n_features, n_outputs, sizes, kind, rng, dtype):
-        init = "he" if self.activation in ("relu", "gelu") else "glorot"
-        layers = []
-        for width in sizes:
-            layers.append(nn.Dense(width, init=init))
-            if kind == "batch":
-                layers.append(nn.BatchNorm(momentum=self.norm_momentum, epsilon=self.norm_epsilon))
-            elif kind == "layer":
-                layers.append(nn.LayerNorm(epsilon=self.norm_epsilon))
-            elif kind == "group":
-                layers.append(nn.GroupNorm(n_groups=self.n_groups, epsilon=self.norm_epsilon))
-            layers.append(nn.ACTIVATIONS[self.activation]())
-        layers.append(nn.Dense(n_outputs, init="glorot"))
-        net = nn.Sequential(layers)
-        net.build(n_features, rng, dtype=dtype)
-        return net
-
-    def _make_optimizer(self, decay_mask, warmup_steps):
-        if self.optimizer == "sgd":
-            return optim.SGD(
-                self.learning_rate_init,
-                momentum=self.momentum,
-                nesterov=self.nesterovs_momentum and self.momentum > 0,
-                weight_decay=self.weight_decay,
-                decay_mask=decay_mask,
-            )
-        if self.optimizer == "rmsprop":
-            return optim.RMSProp(
-                self.learning_rate_init,
-                alpha=RMSPROP_ALPHA,
-                epsilon=self.epsilon,
-                weight_decay=self.weight_decay,
-                decay_mask=decay_mask,
-            )
-        cls = optim.AdamW if self.optimizer == "adamw" else optim.Adam
-        return cls(
-            self.learning_rate_init,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-            weight_decay=self.weight_decay,
-            decay_mask=decay_mask,
-            beta_1_warmup_steps=max(warmup_steps, 1) if self.beta_1_warmup else 0,
-        )
-
-    def _make_schedule(self, steps_per_epoch):
-        kwargs = {}
-        if self.lr_schedule == "step":
-            decay_epochs = max(self.max_iter - self.decay_start_epoch, 1)
-            kwargs = {"step_size_epochs": decay_epochs / (STEP_DECAY_DROPS + 1), "gamma": 0.1}
-        return SCHEDULES[self.lr_schedule](
-            self.learning_rate_init,
-            n_epochs=self.max_iter,
-            steps_per_epoch=steps_per_epoch,
-            # An int warmup longer than a short run would never reach the peak rate.
-            warmup=min(self.warmup, self.max_iter * steps_per_epoch)
-            if isinstance(self.warmup, Integral)
-            else self.warmup,
-            decay_start_epoch=min(self.decay_start_epoch, self.max_iter),
-            min_lr=self.min_learning_rate,
-            **kwargs,
-        )
+        return resolve_normalization(params, n_train)
 
     def _resolve_dtype(self, X):
         """The dtype the network computes in.
@@ -308,167 +328,6 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             return np.dtype(np.float32)
         return np.dtype(np.float64)
 
-    def _validate_sample_weight(self, sample_weight, X):
-        if sample_weight is None:
-            return None
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-
-    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
-        """Fit, or leave the estimator exactly as it was if anything fails."""
-        before = dict(self.__dict__)
-        net = getattr(self, "net_", None)
-        optimizer = getattr(self, "_optimizer", None)
-        saved = (
-            None if net is None else net.state(),
-            None if optimizer is None else optimizer.state_dict(),
-        )
-        try:
-            return self._fit_unguarded(X, y, sample_weight, incremental=incremental, classes=classes)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            if net is not None:
-                net.load_state(saved[0])
-            if optimizer is not None:
-                optimizer.load_state_dict(saved[1])
-            raise
-
-    def _fit_unguarded(self, X, y, sample_weight, *, incremental, classes):
-        first_pass = not hasattr(self, "net_") or not (self.warm_start or incremental)
-        if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True; use fit instead.")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=first_pass,
-            dtype=[np.float64, np.float32],
-            accept_sparse="csr",
-            multi_output=True,
-            y_numeric=self._numeric_targets,
-            # One row can be learned from incrementally, but not fitted on its own.
-            ensure_min_samples=1 if incremental else 2,
-        )
-        dtype = self._resolve_dtype(X) if first_pass else self.net_.params.dtype
-        X = X.astype(dtype, copy=False)
-        sample_weight = self._validate_sample_weight(sample_weight, X)
-        Y, stratify = self._encode_targets(y, first_pass, classes)
-        sample_weight = self._apply_class_weight(y, sample_weight)
-        Y = Y.astype(X.dtype, copy=False)
-        if first_pass:
-            warn_scale_disparity(X, getattr(self, "feature_names_in_", None), stacklevel=_USER_STACKLEVEL)
-
-        validation = None
-        if first_pass or not incremental:
-            rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
-        else:
-            rng = self._rng
-        n_validation = self._n_validation(X.shape[0]) if self.early_stopping else 0
-        # Drawn first, so that warm fits hold out the same rows as the first fit.
-        split_seed = int(rng.integers(2**31 - 1)) if self.early_stopping else None
-        n_train = X.shape[0] - n_validation
-        sizes, kind = self._check_params(n_train)
-        warn_small_batch_norm(
-            kind, min(self.batch_size, n_train), self.gradient_accumulation_steps, stacklevel=_USER_STACKLEVEL
-        )
-        if first_pass:
-            # Weights are drawn before any row-count-dependent randomness (split,
-            # shuffling), so weighted and repeated rows start from the same network.
-            net = self._build_network(X.shape[1], Y.shape[1], sizes, kind, rng, X.dtype)
-            net.layers[-1].params["b"][...] = self._init_output_bias(Y, sample_weight)
-        else:
-            net = self.net_
-        if self.early_stopping:
-            X, Y, sample_weight, validation = self._split_validation(
-                X, Y, sample_weight, stratify, split_seed, n_validation
-            )
-
-        if incremental and not first_pass:
-            schedule, optimizer, state = self._schedule, self._optimizer, self._state
-        else:
-            steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
-            schedule = self._make_schedule(steps)
-            optimizer = self._make_optimizer(net.decay_mask, schedule.warmup_steps)
-            # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
-            # so early stopping never trades it for a worse one; the schedule restarts.
-            state = (
-                TrainingState()
-                if first_pass
-                else replace(
-                    self._state,
-                    step=0,
-                    lr_scale=1.0,
-                    no_improvement_count=0,
-                    lowest_loss=np.inf,
-                    lowest_checkpoint=None,
-                )
-            )
-        settings = Settings(
-            n_epochs=1 if incremental else self.max_iter,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            clip_norm=self.clip_norm,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            accumulation_steps=self.gradient_accumulation_steps,
-        )
-        with _verbosity(self.verbose):
-            result = train(
-                net,
-                self._make_loss(),
-                optimizer,
-                schedule,
-                X,
-                Y,
-                sample_weight,
-                settings=settings,
-                rng=rng,
-                state=state,
-                validation=validation,
-            )
-        self._store_result(net, result, first_pass, validation is not None)
-        self._rng, self._schedule, self._optimizer, self._state = rng, schedule, optimizer, state
-        self._report(result, incremental)
-        return self
-
-    def _report(self, result, incremental):
-        """Warn about what the training run showed: recoveries, interruption, clipping, convergence."""
-        if result.recoveries:
-            last = result.recoveries[-1]
-            warnings.warn(
-                f"Training diverged {len(result.recoveries)} time(s) (last: {last['reason']} in "
-                f"epoch {last['epoch']}); each time it went back to the last sound weights (the "
-                "epoch's start, or the best epoch for an exploding loss) and halved the learning "
-                f"rate, which ended at {last['lr_scale']:g} times the schedule. Details are in "
-                "recoveries_. Consider a lower learning_rate_init.",
-                DivergenceRecoveryWarning,
-                stacklevel=_USER_STACKLEVEL,
-            )
-        if result.interrupted:
-            warnings.warn(
-                f"Training was interrupted by the user after {result.n_epochs} epoch(s) of this "
-                "fit; the model holds "
-                + (
-                    "its best validation weights."
-                    if self.early_stopping
-                    else "the weights of its last completed update (or of the epoch's start if the "
-                    "interrupt arrived inside an update)."
-                ),
-                TrainingInterruptedWarning,
-                stacklevel=_USER_STACKLEVEL,
-            )
-            return
-        warn_persistent_clipping(
-            self.clip_fraction_curve_, self.clip_norm, self.learning_rate_init, stacklevel=_USER_STACKLEVEL + 1
-        )
-        if not incremental and not result.converged and self._still_improving():
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=_USER_STACKLEVEL,
-            )
-
     def _apply_class_weight(self, y, sample_weight):
         return sample_weight
 
@@ -482,21 +341,25 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return n_validation
 
-    def _split_validation(self, X, Y, sample_weight, stratify, seed, n_validation):
-        arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+    def _split_validation(self, data, seed, n_validation):
+        arrays = [data.X, data.Y] + ([] if data.sample_weight is None else [data.sample_weight])
         try:
-            parts = train_test_split(*arrays, test_size=n_validation, random_state=seed, stratify=stratify)
+            parts = train_test_split(*arrays, test_size=n_validation, random_state=seed, stratify=data.stratify)
         except ValueError:
             # Too few members in some class to stratify: an unstratified split still works.
             parts = train_test_split(*arrays, test_size=n_validation, random_state=seed)
         X_train, X_val, Y_train, Y_val = parts[:4]
-        sw_train, sw_val = (parts[4], parts[5]) if sample_weight is not None else (None, None)
+        sw_train, sw_val = (parts[4], parts[5]) if data.sample_weight is not None else (None, None)
         validation = Validation(X_val, lambda Z: self._score_outputs(Z, Y_val, sw_val))
         return X_train, Y_train, sw_train, validation
 
-    def _store_result(self, net, result, first_pass, with_validation):
+    # -- storing and reporting ---------------------------------------------------------
+
+    def _store(self, run, result, first_pass):
+        """Copy the run's history into the fitted attributes and keep what a later call resumes."""
+        with_validation = result.validation_scores is not None
         if first_pass:
-            self.net_ = net
+            self.net_ = run.net
             self.loss_curve_ = []
             self.lr_curve_ = np.empty(0)
             self.grad_norm_curve_ = np.empty(0)
@@ -504,7 +367,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             self.recoveries_ = []
             self.t_ = 0
             self.validation_scores_ = [] if with_validation else None
-        self.n_layers_ = len(self._hidden_sizes()) + 2
+        self.n_layers_ = len(hidden_sizes(self.get_params(deep=False))) + 2
         self.n_iter_ = result.n_epochs
         self.t_ += result.n_samples_seen
         self.loss_curve_ = self.loss_curve_ + result.loss_curve
@@ -522,22 +385,44 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             self.best_validation_score_ = None
             self.best_loss_ = float(min(self.loss_curve_))
         self.out_activation_ = self._make_loss().out_activation
+        self._rng, self._schedule, self._optimizer, self._state = run.rng, run.schedule, run.optimizer, run.state
 
-    def _still_improving(self):
-        """Whether the loss was still falling by more than ``tol`` per epoch at the end.
-
-        A decaying schedule is laid out to end at ``max_iter``, so reaching it
-        is the plan, not a failure. The warning is kept for runs whose loss
-        was still clearly dropping: the mean loss of the second half of the
-        last ``n_iter_no_change`` epochs against the first half, which
-        averages out the epoch-to-epoch noise of minibatch training.
-        """
-        curve = self.loss_curve_[-self.n_iter_ :]
-        half = int(min(self.n_iter_no_change, len(curve))) // 2
-        if half < 1:
-            return False
-        recent = np.asarray(curve[-2 * half :])
-        return recent[:half].mean() - recent[half:].mean() > self.tol * half
+    def _report(self, result, incremental):
+        """Warn about what the training run showed: recoveries, interruption, clipping, convergence."""
+        if result.recoveries:
+            last = result.recoveries[-1]
+            warn_at_caller(
+                f"Training diverged {len(result.recoveries)} time(s) (last: {last['reason']} in "
+                f"epoch {last['epoch']}); each time it went back to the last sound weights (the "
+                "epoch's start, or the best epoch for an exploding loss) and halved the learning "
+                f"rate, which ended at {last['lr_scale']:g} times the schedule. Details are in "
+                "recoveries_. Consider a lower learning_rate_init.",
+                DivergenceRecoveryWarning,
+            )
+        if result.interrupted:
+            warn_at_caller(
+                f"Training was interrupted by the user after {result.n_epochs} epoch(s) of this "
+                "fit; the model holds "
+                + (
+                    "its best validation weights."
+                    if self.early_stopping
+                    else "the weights of its last completed update (or of the epoch's start if the "
+                    "interrupt arrived inside an update)."
+                ),
+                TrainingInterruptedWarning,
+            )
+            return
+        warn_persistent_clipping(self.clip_fraction_curve_, self.clip_norm, self.learning_rate_init)
+        if (
+            not incremental
+            and not result.converged
+            and still_improving(self.loss_curve_[-self.n_iter_ :], n_iter_no_change=self.n_iter_no_change, tol=self.tol)
+        ):
+            warn_at_caller(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
 
     # -- inference -----------------------------------------------------------------
 
@@ -563,3 +448,26 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+@dataclass(frozen=True)
+class _Data:
+    """Validated training data: inputs and encoded targets in the compute dtype."""
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray
+    stratify: object
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one call trains with: the network, optimizer, schedule, state and randomness."""
+
+    net: nn.Sequential
+    optimizer: optim.Optimizer
+    schedule: optim.Schedule
+    state: TrainingState
+    rng: np.random.Generator
+    split_seed: int
+    n_validation: int

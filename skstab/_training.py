@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._stopping import judge_epoch
 from .exceptions import DivergenceError
 from .optim import clip_grad_norm_
 
@@ -397,7 +398,17 @@ def train(
             if interrupt.requested:
                 result.interrupted = True
                 break
-            if _should_stop(net, result, state, validation, settings):
+            score = None
+            if validation is not None:
+                score = float(validation.score(net.infer(validation.X)))
+                result.validation_scores.append(score)
+                logger.info("Validation score: %f", score)
+            verdict = judge_epoch(
+                state, loss=loss, score=score, tol=settings.tol, n_iter_no_change=settings.n_iter_no_change
+            )
+            if score is not None and verdict.best:
+                state.best_state = net.state()
+            if verdict.stop:
                 result.converged = True
                 break
             epoch += 1
@@ -434,29 +445,3 @@ def _recover(result, state, settings, epoch, failure):
     state.lr_scale *= 0.5
     result.recoveries.append({"epoch": epoch + 1, "update": state.step, "reason": failure, "lr_scale": state.lr_scale})
     logger.info("%s in epoch %d: rolled back, learning rate scale now %g", failure, epoch + 1, state.lr_scale)
-
-
-def _should_stop(net, result, state, validation, settings):
-    """Apply the stopping rule after an epoch (scikit-learn's MLP semantics)."""
-    if validation is not None:
-        score = float(validation.score(net.infer(validation.X)))
-        result.validation_scores.append(score)
-        logger.info("Validation score: %f", score)
-        improved = score >= state.best_validation_score + settings.tol
-        if score > state.best_validation_score:
-            state.best_validation_score = score
-            state.best_state = net.state()
-    else:
-        loss = result.loss_curve[-1]
-        improved = loss <= state.best_loss - settings.tol
-        state.best_loss = min(state.best_loss, loss)
-    state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-    if state.no_improvement_count > settings.n_iter_no_change:
-        logger.info(
-            "%s did not improve more than tol=%f for %d consecutive epochs. Stopping.",
-            "Validation score" if validation is not None else "Training loss",
-            settings.tol,
-            settings.n_iter_no_change + 1,
-        )
-        return True
-    return False

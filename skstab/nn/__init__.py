@@ -1,7 +1,8 @@
 """Numpy building blocks of skstab's networks: layers, normalization, losses.
 
 Every layer runs ``forward(X, training=...)`` and ``backward(dY)`` and keeps its
-gradients beside its parameters under the same keys. :class:`Sequential` puts
+gradients beside its parameters under the same keys. :data:`ACTIVATIONS`,
+:data:`NORMALIZATIONS` and :data:`LOSSES` map names to classes. :class:`Sequential` puts
 all parameters of a network in one flat vector so that optimizers and gradient
 clipping work on a single array.
 """
@@ -10,11 +11,12 @@ from ._activations import ACTIVATIONS, GELU, Identity, Logistic, ReLU, Tanh
 from ._base import Layer, Sequential
 from ._dense import Dense
 from ._losses import LOSSES, SigmoidCrossEntropy, SoftmaxCrossEntropy, SquaredError
-from ._normalization import BatchNorm, GroupNorm, LayerNorm
+from ._normalization import NORMALIZATIONS, BatchNorm, GroupNorm, LayerNorm
 
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
+    "NORMALIZATIONS",
     "BatchNorm",
     "Dense",
     "GELU",

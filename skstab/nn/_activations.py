@@ -10,7 +10,7 @@ class _Elementwise(Layer):
     _fwd = staticmethod(F.identity_forward)
     _bwd = staticmethod(F.identity_backward)
 
-    def forward(self, X, *, training, sample_weight=None):
+    def forward(self, X, *, training):
         A = self._fwd(X, out=self._workspace("A", X.shape, X.dtype))
         self._cache = A
         return A
@@ -59,7 +59,7 @@ class GELU(Layer):
     about 1e-3 of the exact ``z * Phi(z)`` and needs no special functions.
     """
 
-    def forward(self, X, *, training, sample_weight=None):
+    def forward(self, X, *, training):
         A, t = F.gelu_forward(X)
         self._cache = (X, t)
         return A

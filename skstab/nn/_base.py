@@ -31,9 +31,20 @@ class Layer(ABC):
     decayed : frozenset of str
         Names of the parameters that weight decay may shrink. Biases and the
         scale and shift of normalization layers are never decayed.
+    uses_sample_weight : bool
+        Whether :meth:`forward` takes a ``sample_weight`` keyword (batch
+        normalization's weighted statistics). A network passes the weights
+        only to layers that declare it.
+    absorbs_affine : bool
+        Whether the layer implements ``infer_folded(X, scale, shift)``: its
+        own inference followed by ``Y * scale + shift``, in one pass. A
+        network folds the :meth:`inference_affine` of the next layer into
+        such a layer at prediction time.
     """
 
-    decayed = frozenset()
+    decayed: frozenset = frozenset()
+    uses_sample_weight: bool = False
+    absorbs_affine: bool = False
 
     def __init__(self):
         self.params = {}
@@ -42,7 +53,7 @@ class Layer(ABC):
         self._cache = None
         self._work = {}
 
-    def build(self, n_in, rng=None, dtype=np.float64):
+    def build(self, n_in: int, rng: np.random.Generator | None = None, dtype=np.float64) -> int:
         """Allocate and initialize parameters for inputs of width ``n_in``.
 
         Parameters
@@ -88,7 +99,7 @@ class Layer(ABC):
         return n_in
 
     @abstractmethod
-    def forward(self, X, *, training, sample_weight=None):
+    def forward(self, X: np.ndarray, *, training: bool) -> np.ndarray:
         """Compute the output and keep what :meth:`backward` needs.
 
         Parameters
@@ -98,8 +109,6 @@ class Layer(ABC):
         training : bool
             ``True`` while fitting: normalization layers then use and update
             batch statistics. ``False`` uses frozen statistics only.
-        sample_weight : ndarray of shape (n_samples,), default=None
-            Per-row weights; only batch normalization uses them.
 
         Returns
         -------
@@ -107,7 +116,7 @@ class Layer(ABC):
         """
 
     @abstractmethod
-    def backward(self, dY, *, need_input_grad=True):
+    def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
         """Fill ``grads`` from the output gradient and return the input gradient.
 
         Parameters
@@ -124,14 +133,14 @@ class Layer(ABC):
         """
 
     @abstractmethod
-    def infer(self, X):
+    def infer(self, X: np.ndarray) -> np.ndarray:
         """Inference-mode output that touches no state of the layer.
 
         Uses frozen statistics and allocates its result, so it is safe to call
         from ``predict`` on a fitted estimator, concurrently or not.
         """
 
-    def infer_owned(self, X):
+    def infer_owned(self, X: np.ndarray) -> np.ndarray:
         """Like :meth:`infer`, for an ``X`` the caller owns and may see overwritten.
 
         A network passes its intermediate arrays here, so elementwise layers
@@ -139,7 +148,7 @@ class Layer(ABC):
         """
         return self.infer(X)
 
-    def inference_affine(self):
+    def inference_affine(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(scale, shift)`` if inference is ``X * scale + shift`` per feature, else ``None``.
 
         A dense layer followed by such a layer can absorb it at prediction
@@ -188,10 +197,10 @@ class Sequential:
     (2, 1)
     """
 
-    def __init__(self, layers):
+    def __init__(self, layers: list[Layer]):
         self.layers = list(layers)
 
-    def build(self, n_in, rng=None, dtype=np.float64):
+    def build(self, n_in: int, rng: np.random.Generator | None = None, dtype=np.float64) -> int:
         """Build every layer and move their parameters into one flat buffer.
 
         Returns
@@ -235,20 +244,27 @@ class Sequential:
         if "_layout" in state:
             self._bind()
 
-    def forward(self, X, *, training, sample_weight=None):
-        """Run every layer forward; see :meth:`Layer.forward`."""
+    def forward(self, X: np.ndarray, *, training: bool, sample_weight: np.ndarray | None = None) -> np.ndarray:
+        """Run every layer forward; see :meth:`Layer.forward`.
+
+        ``sample_weight`` (per-row weights) goes to the layers that declare
+        :attr:`Layer.uses_sample_weight`.
+        """
         for layer in self.layers:
-            X = layer.forward(X, training=training, sample_weight=sample_weight)
+            if layer.uses_sample_weight:
+                X = layer.forward(X, training=training, sample_weight=sample_weight)
+            else:
+                X = layer.forward(X, training=training)
         return X
 
-    def backward(self, dY, *, need_input_grad=False):
+    def backward(self, dY: np.ndarray, *, need_input_grad: bool = False) -> np.ndarray | None:
         """Backpropagate ``dY`` through every layer, filling ``grads``."""
         last = len(self.layers) - 1
         for i in range(last, -1, -1):
             dY = self.layers[i].backward(dY, need_input_grad=need_input_grad or i > 0)
         return dY
 
-    def infer(self, X, *, chunk_rows=INFER_CHUNK_ROWS):
+    def infer(self, X, *, chunk_rows: int = INFER_CHUNK_ROWS) -> np.ndarray:
         """Inference-mode output; touches no state, so it is safe in ``predict``.
 
         Rows are processed ``chunk_rows`` at a time, each chunk cast to the
@@ -275,7 +291,7 @@ class Sequential:
         while index < len(layers):
             layer = layers[index]
             follower = layers[index + 1] if index + 1 < len(layers) else None
-            affine = None if follower is None or not hasattr(layer, "infer_folded") else follower.inference_affine()
+            affine = follower.inference_affine() if follower is not None and layer.absorbs_affine else None
             if affine is not None:
                 X = layer.infer_folded(X, *affine)
                 index += 2
@@ -284,11 +300,11 @@ class Sequential:
                 index += 1
         return X
 
-    def state(self):
+    def state(self) -> tuple:
         """Copies of the flat parameters and every layer's buffers."""
         return self.params.copy(), [{k: v.copy() for k, v in layer.buffers.items()} for layer in self.layers]
 
-    def load_state(self, state):
+    def load_state(self, state: tuple) -> None:
         """Restore what :meth:`state` returned, in place."""
         params, buffers = state
         self.params[...] = params

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..utils._checks import check_int
 from ._base import Layer
 from ._functional import dense_backward, dense_forward
 from ._init import INITIALIZERS
@@ -39,14 +40,13 @@ class Dense(Layer):
     """
 
     decayed = frozenset({"W"})
+    absorbs_affine = True
 
-    def __init__(self, n_out, *, init="he"):
+    def __init__(self, n_out: int, *, init: str = "he"):
         super().__init__()
-        if not isinstance(n_out, (int, np.integer)) or n_out < 1:
-            raise ValueError(f"Invalid n_out: {n_out!r}; expected a positive integer.")
         if init not in INITIALIZERS:
-            raise ValueError(f"Invalid init: {init!r}; expected one of {sorted(INITIALIZERS)}.")
-        self.n_out = int(n_out)
+            raise ValueError(f"Invalid init: {init!r} (expected one of {sorted(INITIALIZERS)})")
+        self.n_out = check_int("n_out", n_out, low=1)
         self.init = init
 
     def _init_params(self, n_in, rng):
@@ -57,7 +57,7 @@ class Dense(Layer):
     def _n_out(self, n_in):
         return self.n_out
 
-    def forward(self, X, *, training, sample_weight=None):
+    def forward(self, X, *, training):
         W = self.params["W"]
         out = self._workspace("Y", (X.shape[0], self.n_out), W.dtype)
         self._cache = X

@@ -8,13 +8,9 @@ features, group normalization pools each row over groups of features.
 
 import numpy as np
 
+from ..utils._checks import check_int, check_real
 from ._base import Layer
 from ._functional import moments, normalize_backward, normalize_forward
-
-
-def _check_positive(name, value):
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"Invalid {name}: {value!r}; expected a positive number.")
 
 
 class _Norm(Layer):
@@ -23,13 +19,10 @@ class _Norm(Layer):
     #: axis of the grouped array that the statistics run over
     _axis = 1
 
-    def __init__(self, n_features=None, *, epsilon=1e-5):
+    def __init__(self, n_features: int | None = None, *, epsilon: float = 1e-5):
         super().__init__()
-        if n_features is not None and (not isinstance(n_features, (int, np.integer)) or n_features < 1):
-            raise ValueError(f"Invalid n_features: {n_features!r}; expected a positive integer.")
-        _check_positive("epsilon", epsilon)
-        self.n_features = n_features
-        self.epsilon = epsilon
+        self.n_features = None if n_features is None else check_int("n_features", n_features, low=1)
+        self.epsilon = check_real("epsilon", epsilon, low=0.0, low_open=True)
 
     def _init_params(self, n_in, rng):
         if self.n_features is not None and n_in != self.n_features:
@@ -48,7 +41,10 @@ class _Norm(Layer):
         X_hat, inv_std = normalize_forward(centred, var, self.epsilon, out=centred)
         return X_hat, inv_std, None, False
 
-    def forward(self, X, *, training, sample_weight=None):
+    def forward(self, X, *, training):
+        return self._forward(X, training, None)
+
+    def _forward(self, X, training, sample_weight):
         X_hat = self._workspace("X_hat", X.shape, X.dtype)
         _, inv_std, weights, frozen = self._statistics(self._group(X), training, sample_weight, self._group(X_hat))
         self._cache = (X_hat, inv_std, weights, frozen)
@@ -128,12 +124,15 @@ class BatchNorm(_Norm):
     """
 
     _axis = 0
+    uses_sample_weight = True
 
-    def __init__(self, n_features=None, *, momentum=0.9, epsilon=1e-5):
+    def __init__(self, n_features: int | None = None, *, momentum: float = 0.9, epsilon: float = 1e-5):
         super().__init__(n_features, epsilon=epsilon)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"Invalid momentum: {momentum!r}; expected 0 <= momentum < 1.")
-        self.momentum = momentum
+        self.momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+
+    def forward(self, X, *, training, sample_weight=None):
+        """Normalize ``X``; in training, with the batch's statistics weighted by ``sample_weight``."""
+        return self._forward(X, training, sample_weight)
 
     def _init_buffers(self, n_in):
         return {"running_mean": np.zeros(n_in), "running_var": np.ones(n_in)}
@@ -219,13 +218,11 @@ class GroupNorm(_Norm):
 
     _axis = 2
 
-    def __init__(self, n_features=None, n_groups=1, *, epsilon=1e-5):
+    def __init__(self, n_features: int | None = None, n_groups: int = 1, *, epsilon: float = 1e-5):
         super().__init__(n_features, epsilon=epsilon)
-        if not isinstance(n_groups, (int, np.integer)) or n_groups < 1:
-            raise ValueError(f"Invalid n_groups: {n_groups!r}; expected a positive integer.")
-        if n_features is not None and n_features % n_groups:
+        self.n_groups = check_int("n_groups", n_groups, low=1)
+        if self.n_features is not None and self.n_features % self.n_groups:
             raise ValueError(f"n_features={n_features} is not a multiple of n_groups={n_groups}.")
-        self.n_groups = int(n_groups)
 
     def _init_params(self, n_in, rng):
         if n_in % self.n_groups:
@@ -237,3 +234,12 @@ class GroupNorm(_Norm):
 
     def __repr__(self):
         return f"GroupNorm(n_groups={self.n_groups}, epsilon={self.epsilon})"
+
+
+#: Normalization name -> layer class: the choices of the estimators'
+#: ``normalization`` parameter (besides ``"auto"`` and ``None``). The
+#: estimators build the chosen class with the constructor arguments it names
+#: among ``momentum``, ``epsilon`` and ``n_groups`` (their ``norm_momentum``,
+#: ``norm_epsilon`` and ``n_groups``); adding an entry makes a new
+#: normalization available to them.
+NORMALIZATIONS: dict[str, type[Layer]] = {"batch": BatchNorm, "layer": LayerNorm, "group": GroupNorm}

@@ -1,13 +1,18 @@
 """Optimizers, learning-rate schedules and gradient clipping over flat buffers.
 
-This subpackage depends on numpy only.
+:data:`OPTIMIZERS` and :data:`SCHEDULES` map the names the estimators accept
+to classes; a new entry makes a new choice available everywhere. This
+subpackage depends on numpy only.
 """
 
 from ._clipping import clip_grad_norm_
-from ._optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
-from ._schedules import ConstantLR, CosineDecay, LinearDecay, Schedule, StepDecay
+from ._optimizer import Optimizer
+from ._optimizers import OPTIMIZERS, SGD, Adam, AdamW, RMSProp
+from ._schedules import SCHEDULES, ConstantLR, CosineDecay, LinearDecay, Schedule, StepDecay
 
 __all__ = [
+    "OPTIMIZERS",
+    "SCHEDULES",
     "Optimizer",
     "SGD",
     "Adam",

@@ -1,313 +1,18 @@
-r"""First-order optimizers that update one flat parameter buffer in place.
+r"""SGD, Adam, AdamW and RMSProp, and the registry the estimators build them from.
 
-The trainer stores every parameter of a network in one contiguous 1-D array
-and every gradient in a second array of the same shape and dtype. An
-optimizer step is therefore a short, fixed sequence of vectorised numpy
-calls over those two arrays, whatever the depth of the network. The state
-(moments, momentum buffers) and the scratch space are allocated once, at
-the first step, and every later step works in place with ``out=``
-arguments, so a step allocates no array.
-
-All scalar arithmetic is done on Python floats: under numpy's promotion
-rules (NEP 50) a Python float does not promote a float32 array, so the
-float32 fast path stays float32 from end to end.
+Each class only states its update rule; the bookkeeping (checks, lazy state,
+``state_dict``, pickling) is :class:`~skstab.optim.Optimizer`'s. To add an
+optimizer, write a subclass here and add it to :data:`OPTIMIZERS`.
 """
 
 import math
-import numbers
-from abc import ABC, abstractmethod
 
 import numpy as np
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSProp"]
+from ..utils._checks import check_int, check_real
+from ._optimizer import Optimizer
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _check_float(name, value, *, low=None, high=None, high_open=False):
-    """Return ``value`` as a finite float within ``[low, high]`` (or ``[low, high)``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Invalid {name}: {value!r} (expected a real number)")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"Invalid {name}: {value} (expected a finite number)")
-    if low is not None and value < low:
-        raise ValueError(f"Invalid {name}: {value} (expected {name} >= {low})")
-    if high is not None and (value >= high if high_open else value > high):
-        relation = "<" if high_open else "<="
-        raise ValueError(f"Invalid {name}: {value} (expected {name} {relation} {high})")
-    return value
-
-
-def _check_int(name, value, *, low=0):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Invalid {name}: {value!r} (expected an integer)")
-    value = int(value)
-    if value < low:
-        raise ValueError(f"Invalid {name}: {value} (expected {name} >= {low})")
-    return value
-
-
-def _check_decay_mask(decay_mask):
-    """Return a read-only copy of the mask, or None; its length is checked at the first step."""
-    if decay_mask is None:
-        return None
-    mask = np.array(decay_mask, copy=True)
-    if mask.ndim != 1:
-        raise ValueError(f"Invalid decay_mask: expected a 1-D array, got shape {mask.shape}")
-    if mask.dtype != np.bool_ and mask.dtype.kind not in "iuf":
-        raise TypeError(f"Invalid decay_mask: expected a bool or real dtype, got {mask.dtype}")
-    if mask.size and not (np.all(np.isfinite(mask)) and mask.min() >= 0):
-        raise ValueError("Invalid decay_mask: entries must be finite and non-negative")
-    mask.flags.writeable = False
-    return mask
-
-
-#: Most blocks of ones a 0/1 decay mask may have for decay to run on slices.
-_MAX_DECAY_BLOCKS = 8
-
-
-def _blocks_of_ones(mask):
-    """Slices covering a 0/1 mask's ones when they form a few blocks, else ``None``.
-
-    A network lays its decayed weights out contiguously, so decoupled decay is
-    one in-place multiply of a slice instead of three passes with the mask.
-    """
-    if not np.isin(mask, (0, 1)).all():
-        return None
-    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
-    if edges.size > 2 * _MAX_DECAY_BLOCKS:
-        return None
-    return [slice(int(start), int(stop)) for start, stop in zip(edges[::2], edges[1::2])]
-
-
-class Optimizer(ABC):
-    """Base class of the optimizers that update a flat parameter buffer in place.
-
-    A subclass declares its hyperparameters, the names of its per-parameter
-    state arrays and of its scalar state, and implements ``_update``. The base
-    class owns the bookkeeping: argument checks, lazy allocation, the step
-    counter, classic (L2) weight decay, ``state_dict`` and pickling.
-
-    Parameters
-    ----------
-    lr : float
-        Learning rate used when :meth:`step` is called without ``lr``.
-    weight_decay : float, default=0.0
-        Coefficient of the L2 penalty :math:`\\tfrac{\\lambda}{2}\\lVert
-        \\text{mask} \\odot \\theta \\rVert^2`, whose gradient
-        ``weight_decay * decay_mask * params`` is added to ``grads`` before
-        the update rule sees them. :class:`AdamW` overrides this with
-        decoupled decay.
-    decay_mask : array-like of shape (n_params,), default=None
-        Per-parameter multiplier of ``weight_decay``: 1 for weights to decay,
-        0 for biases and normalization parameters. Bool or real, finite and
-        non-negative. ``None`` decays every parameter. It is cast to the
-        dtype of ``params`` and its length is checked at the first step.
-
-    Attributes
-    ----------
-    lr : float
-        Default learning rate.
-    weight_decay : float
-        Weight-decay coefficient.
-    decay_mask : ndarray of shape (n_params,) or None
-        Read-only copy of the mask given to the constructor.
-    t : int
-        Number of steps taken.
-    """
-
-    # In constructor order; ``state_dict`` saves them and ``load_state_dict``
-    # passes them back to the constructor, which validates them.
-    _hyperparameter_names = ("lr", "weight_decay", "decay_mask")
-    # Per-parameter state arrays, allocated at their first use.
-    _buffer_names = ()
-    # Scalar state, kept as Python floats in attributes ``"_" + name``.
-    _scalar_state_names = ()
-
-    def __init__(self, lr, *, weight_decay=0.0, decay_mask=None):
-        self.lr = _check_float("lr", lr, low=0.0)
-        self.weight_decay = _check_float("weight_decay", weight_decay, low=0.0)
-        self.decay_mask = _check_decay_mask(decay_mask)
-        self._t = 0
-        self._buffers = {}
-        self._forget_layout()
-
-    def _forget_layout(self):
-        # Everything here is derived from the first ``params`` seen and is
-        # rebuilt by ``_start`` at the next step; none of it is state.
-        self._shape = None
-        self._dtype = None
-        self._mask = None
-        self._decay_blocks = None
-        self._work = {}
-
-    @property
-    def t(self):
-        """Number of steps taken."""
-        return self._t
-
-    def step(self, params, grads, lr=None):
-        """Update ``params`` in place from ``grads``.
-
-        Parameters
-        ----------
-        params : ndarray of shape (n_params,), dtype float32 or float64
-            Flat parameter buffer, updated in place.
-        grads : ndarray of shape (n_params,)
-            Flat gradient buffer with the dtype of ``params``. It is read, never
-            written.
-        lr : float, default=None
-            Learning rate for this step only, typically ``schedule(t)``.
-            ``None`` uses ``self.lr``.
-        """
-        lr = self.lr if lr is None else _check_float("lr", lr, low=0.0)
-        if not (isinstance(params, np.ndarray) and params.ndim == 1 and params.dtype in _FLOAT_DTYPES):
-            raise ValueError(
-                "params must be a 1-D float32 or float64 ndarray, got "
-                f"{type(params).__name__} {getattr(params, 'shape', '')} "
-                f"{getattr(params, 'dtype', '')}"
-            )
-        if not (isinstance(grads, np.ndarray) and grads.shape == params.shape and grads.dtype == params.dtype):
-            raise ValueError(
-                f"grads must be an ndarray with the shape {params.shape} and dtype "
-                f"{params.dtype} of params, got {type(grads).__name__} "
-                f"{getattr(grads, 'shape', '')} {getattr(grads, 'dtype', '')}"
-            )
-        if self._shape is None:
-            self._start(params)
-        elif params.shape != self._shape or params.dtype != self._dtype:
-            raise ValueError(
-                f"The optimizer state was allocated for {self._shape[0]} {self._dtype} "
-                f"parameters, got {params.shape[0]} {params.dtype} parameters"
-            )
-        self._t += 1
-        self._update(params, grads, lr)
-
-    def _start(self, params):
-        """Fix the layout at the first step (after construction, loading or unpickling)."""
-        if self.decay_mask is not None and self.decay_mask.shape != params.shape:
-            raise ValueError(f"decay_mask has {self.decay_mask.shape[0]} entries but params has {params.shape[0]}")
-        for name, buffer in self._buffers.items():
-            if buffer.shape != params.shape:
-                raise ValueError(
-                    f"Optimizer state {name!r} has shape {buffer.shape} but params has shape {params.shape}"
-                )
-            # A state saved from a float64 run may continue in float32.
-            self._buffers[name] = np.ascontiguousarray(buffer, dtype=params.dtype)
-        if self.decay_mask is not None:
-            self._mask = self.decay_mask.astype(params.dtype)
-            self._decay_blocks = _blocks_of_ones(self.decay_mask)
-        self._shape, self._dtype = params.shape, params.dtype
-
-    def _buffer(self, name):
-        """Per-parameter state array ``name``, zero-initialised at its first use."""
-        buffer = self._buffers.get(name)
-        if buffer is None:
-            buffer = self._buffers[name] = np.zeros(self._shape, dtype=self._dtype)
-        return buffer
-
-    def _scratch(self, name):
-        """Work array ``name``; its content is garbage between calls and is never saved."""
-        buffer = self._work.get(name)
-        if buffer is None:
-            buffer = self._work[name] = np.empty(self._shape, dtype=self._dtype)
-        return buffer
-
-    def _apply_weight_decay(self, params, grads, lr):
-        """Return the gradient the update rule should use.
-
-        Classic L2 decay: ``grads + weight_decay * mask * params``, written to a
-        scratch array so that ``grads`` is left intact.
-        """
-        if self.weight_decay == 0.0:
-            return grads
-        out = self._scratch("decayed_grads")
-        if self._mask is None:
-            np.multiply(params, self.weight_decay, out=out)
-        else:
-            np.multiply(params, self._mask, out=out)
-            out *= self.weight_decay
-        out += grads
-        return out
-
-    @abstractmethod
-    def _update(self, params, grads, lr):
-        """Apply the update rule in place; ``self._t`` already counts this step."""
-
-    def _hyperparameters(self):
-        return {name: getattr(self, name) for name in self._hyperparameter_names}
-
-    def state_dict(self):
-        """Return a copy of the hyperparameters and of the whole state.
-
-        Returns
-        -------
-        state : dict
-            ``{"optimizer": class name, "hyperparameters": {...}, "t": int,
-            "state": {...}}``. ``"state"`` holds copies of the per-parameter
-            arrays allocated so far and the scalar state. Mutating the result
-            does not affect the optimizer.
-        """
-        hyperparameters = self._hyperparameters()
-        if hyperparameters.get("decay_mask") is not None:
-            hyperparameters["decay_mask"] = hyperparameters["decay_mask"].copy()
-        state = {name: buffer.copy() for name, buffer in self._buffers.items()}
-        for name in self._scalar_state_names:
-            state[name] = getattr(self, "_" + name)
-        return {
-            "optimizer": type(self).__name__,
-            "hyperparameters": hyperparameters,
-            "t": self._t,
-            "state": state,
-        }
-
-    def load_state_dict(self, state):
-        """Replace the hyperparameters and the state by those of ``state``.
-
-        Parameters
-        ----------
-        state : dict
-            A dict returned by :meth:`state_dict` of the same optimizer class.
-            The arrays are copied; their length is checked against ``params``
-            at the next step.
-        """
-        if state.get("optimizer") != type(self).__name__:
-            raise ValueError(f"Cannot load a {state.get('optimizer')!r} state into {type(self).__name__}")
-        # Re-running the constructor validates the loaded hyperparameters and
-        # resets the state, which is then filled in below.
-        self.__init__(**state["hyperparameters"])
-        self._t = _check_int("t", state["t"])
-        saved = dict(state["state"])
-        for name in self._scalar_state_names:
-            setattr(self, "_" + name, _check_float(name, saved.pop(name), low=0.0))
-        unknown = set(saved) - set(self._buffer_names)
-        if unknown:
-            raise ValueError(f"Unknown optimizer state {sorted(unknown)} for {type(self).__name__}")
-        for name, buffer in saved.items():
-            buffer = np.array(buffer, copy=True)
-            if buffer.ndim != 1 or buffer.dtype not in _FLOAT_DTYPES:
-                raise ValueError(
-                    f"Optimizer state {name!r} must be a 1-D float32 or float64 array, got "
-                    f"shape {buffer.shape} and dtype {buffer.dtype}"
-                )
-            self._buffers[name] = buffer
-
-    def __getstate__(self):
-        # Scratch arrays and the cast mask carry no information: leave them out
-        # of the pickle; the next step rebuilds them, as after load_state_dict.
-        state = self.__dict__.copy()
-        state.update(_shape=None, _dtype=None, _mask=None, _decay_blocks=None, _work={})
-        return state
-
-    def __repr__(self):
-        args = []
-        for name, value in self._hyperparameters().items():
-            if isinstance(value, np.ndarray):
-                args.append(f"{name}=<array of {value.shape[0]} {value.dtype}>")
-            else:
-                args.append(f"{name}={value!r}")
-        return f"{type(self).__name__}({', '.join(args)})"
+__all__ = ["SGD", "Adam", "AdamW", "RMSProp", "OPTIMIZERS"]
 
 
 class SGD(Optimizer):
@@ -315,8 +20,6 @@ class SGD(Optimizer):
 
     Parameters
     ----------
-    lr : float, default=0.01
-        Learning rate used when :meth:`step` is called without ``lr``.
     momentum : float, default=0.9
         Momentum factor :math:`\mu`, in ``[0, 1)``. ``0`` is plain gradient
         descent and allocates no momentum buffer.
@@ -357,19 +60,19 @@ class SGD(Optimizer):
     >>> import numpy as np
     >>> from skstab.optim import SGD
     >>> params = np.array([1.0, 2.0])
-    >>> opt = SGD(lr=0.1, momentum=0.5)
+    >>> opt = SGD(momentum=0.5)
     >>> for _ in range(2):
-    ...     opt.step(params, np.array([1.0, -1.0]))
+    ...     opt.step(params, np.array([1.0, -1.0]), lr=0.1)
     >>> params  # velocity 1, then 1.5
     array([0.75, 2.25])
     """
 
-    _hyperparameter_names = ("lr", "momentum", "nesterov", "weight_decay", "decay_mask")
+    _hyperparameter_names = ("momentum", "nesterov", "weight_decay", "decay_mask")
     _buffer_names = ("momentum_buffer",)
 
-    def __init__(self, lr=0.01, *, momentum=0.9, nesterov=False, weight_decay=0.0, decay_mask=None):
-        super().__init__(lr, weight_decay=weight_decay, decay_mask=decay_mask)
-        self.momentum = _check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    def __init__(self, *, momentum: float = 0.9, nesterov: bool = False, weight_decay: float = 0.0, decay_mask=None):
+        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask)
+        self.momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise TypeError(f"Invalid nesterov: {nesterov!r} (expected a bool)")
         if nesterov and self.momentum == 0.0:
@@ -400,8 +103,6 @@ class Adam(Optimizer):
 
     Parameters
     ----------
-    lr : float, default=1e-3
-        Learning rate used when :meth:`step` is called without ``lr``.
     beta_1 : float, default=0.9
         Decay rate of the first-moment estimate, in ``[0, 1)``.
     beta_2 : float, default=0.999
@@ -475,8 +176,8 @@ class Adam(Optimizer):
     >>> import numpy as np
     >>> from skstab.optim import Adam
     >>> params = np.array([1.0, -2.0])
-    >>> opt = Adam(lr=0.1)
-    >>> opt.step(params, np.array([0.5, -0.25]))
+    >>> opt = Adam()
+    >>> opt.step(params, np.array([0.5, -0.25]), lr=0.1)
     >>> params  # the first step moves each parameter by lr
     array([ 0.9, -1.9])
     >>> opt.t
@@ -484,7 +185,6 @@ class Adam(Optimizer):
     """
 
     _hyperparameter_names = (
-        "lr",
         "beta_1",
         "beta_2",
         "epsilon",
@@ -498,28 +198,25 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        lr=1e-3,
         *,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.0,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
         decay_mask=None,
-        beta_1_warmup_steps=0,
-        beta_1_initial=0.5,
+        beta_1_warmup_steps: int = 0,
+        beta_1_initial: float = 0.5,
     ):
-        super().__init__(lr, weight_decay=weight_decay, decay_mask=decay_mask)
-        self.beta_1 = _check_float("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
-        self.beta_2 = _check_float("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
-        self.epsilon = _check_float("epsilon", epsilon, low=0.0)
-        if self.epsilon == 0.0:
-            raise ValueError(f"Invalid epsilon: {epsilon} (expected epsilon > 0)")
-        self.beta_1_warmup_steps = _check_int("beta_1_warmup_steps", beta_1_warmup_steps)
-        self.beta_1_initial = _check_float("beta_1_initial", beta_1_initial, low=0.0, high=1.0, high_open=True)
+        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask)
+        self.beta_1 = check_real("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
+        self.beta_2 = check_real("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
+        self.epsilon = check_real("epsilon", epsilon, low=0.0, low_open=True)
+        self.beta_1_warmup_steps = check_int("beta_1_warmup_steps", beta_1_warmup_steps)
+        self.beta_1_initial = check_real("beta_1_initial", beta_1_initial, low=0.0, high=1.0, high_open=True)
         self._beta_1_product = 1.0
         self._beta_2_product = 1.0
 
-    def beta_1_at(self, t):
+    def beta_1_at(self, t: int) -> float:
         """Return :math:`\\beta_1` used at step ``t`` (1-based).
 
         Parameters
@@ -569,8 +266,6 @@ class AdamW(Adam):
 
     Parameters
     ----------
-    lr : float, default=1e-3
-        Learning rate used when :meth:`step` is called without ``lr``.
     beta_1 : float, default=0.9
         Decay rate of the first-moment estimate, in ``[0, 1)``.
     beta_2 : float, default=0.999
@@ -616,26 +311,24 @@ class AdamW(Adam):
     >>> import numpy as np
     >>> from skstab.optim import AdamW
     >>> params = np.array([1.0, 1.0])
-    >>> opt = AdamW(lr=0.1, weight_decay=0.5, decay_mask=[1, 0])
-    >>> opt.step(params, np.zeros(2))  # a zero gradient still decays the weight
+    >>> opt = AdamW(weight_decay=0.5, decay_mask=[1, 0])
+    >>> opt.step(params, np.zeros(2), lr=0.1)  # a zero gradient still decays the weight
     >>> params
     array([0.95, 1.  ])
     """
 
     def __init__(
         self,
-        lr=1e-3,
         *,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.01,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.01,
         decay_mask=None,
-        beta_1_warmup_steps=0,
-        beta_1_initial=0.5,
+        beta_1_warmup_steps: int = 0,
+        beta_1_initial: float = 0.5,
     ):
         super().__init__(
-            lr,
             beta_1=beta_1,
             beta_2=beta_2,
             epsilon=epsilon,
@@ -667,8 +360,6 @@ class RMSProp(Optimizer):
 
     Parameters
     ----------
-    lr : float, default=1e-3
-        Learning rate used when :meth:`step` is called without ``lr``.
     alpha : float, default=0.99
         Decay rate of the mean square, in ``[0, 1)``.
     epsilon : float, default=1e-8
@@ -711,22 +402,28 @@ class RMSProp(Optimizer):
     >>> import numpy as np
     >>> from skstab.optim import RMSProp
     >>> params = np.array([1.0])
-    >>> opt = RMSProp(lr=0.01, alpha=0.75)
-    >>> opt.step(params, np.array([2.0]))  # v = 0.25 * 4 = 1, step = 0.01 * 2 / 1
+    >>> opt = RMSProp(alpha=0.75)
+    >>> opt.step(params, np.array([2.0]), lr=0.01)  # v = 0.25 * 4 = 1, step = 0.01 * 2 / 1
     >>> params
     array([0.98])
     """
 
-    _hyperparameter_names = ("lr", "alpha", "epsilon", "momentum", "weight_decay", "decay_mask")
+    _hyperparameter_names = ("alpha", "epsilon", "momentum", "weight_decay", "decay_mask")
     _buffer_names = ("v", "momentum_buffer")
 
-    def __init__(self, lr=1e-3, *, alpha=0.99, epsilon=1e-8, momentum=0.0, weight_decay=0.0, decay_mask=None):
-        super().__init__(lr, weight_decay=weight_decay, decay_mask=decay_mask)
-        self.alpha = _check_float("alpha", alpha, low=0.0, high=1.0, high_open=True)
-        self.epsilon = _check_float("epsilon", epsilon, low=0.0)
-        if self.epsilon == 0.0:
-            raise ValueError(f"Invalid epsilon: {epsilon} (expected epsilon > 0)")
-        self.momentum = _check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    def __init__(
+        self,
+        *,
+        alpha: float = 0.99,
+        epsilon: float = 1e-8,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        decay_mask=None,
+    ):
+        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask)
+        self.alpha = check_real("alpha", alpha, low=0.0, high=1.0, high_open=True)
+        self.epsilon = check_real("epsilon", epsilon, low=0.0, low_open=True)
+        self.momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
 
     def _update(self, params, grads, lr):
         grads = self._apply_weight_decay(params, grads, lr)
@@ -750,3 +447,12 @@ class RMSProp(Optimizer):
         else:
             tmp *= lr
         params -= tmp
+
+
+#: Optimizer name -> class: the choices of the estimators' ``optimizer``
+#: parameter. The estimators build the chosen class with the constructor
+#: arguments it names among those they offer (``weight_decay``,
+#: ``decay_mask``, ``beta_1``, ``beta_2``, ``epsilon``, ``momentum``,
+#: ``nesterov``, ``beta_1_warmup_steps``); the others keep the class's
+#: defaults. Adding an entry makes a new optimizer available to them.
+OPTIMIZERS: dict[str, type[Optimizer]] = {"adamw": AdamW, "adam": Adam, "sgd": SGD, "rmsprop": RMSProp}

@@ -6,7 +6,7 @@ Every schedule shares one shape, implemented once in :class:`Schedule`:
 
 * a linear warmup over ``warmup_steps`` updates, whose first update already
   has a nonzero learning rate;
-* a hold at ``lr_init`` until the decay starts;
+* a hold at ``learning_rate_init`` until the decay starts;
 * a decay whose progress is measured against the planned number of updates
   ``n_epochs * steps_per_epoch``, so the decay is tied to the length of the
   run in epochs rather than to a hard-coded number of steps;
@@ -17,30 +17,14 @@ Subclasses only define the decay shape.
 """
 
 import math
-import numbers
 from abc import ABC, abstractmethod
+from numbers import Integral
 
 import numpy as np
 
-__all__ = ["Schedule", "ConstantLR", "CosineDecay", "LinearDecay", "StepDecay"]
+from ..utils._checks import check_int, check_real
 
-
-def _check_int(name, value, *, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Invalid {name}: {value!r} (expected an integer)")
-    value = int(value)
-    if value < low:
-        raise ValueError(f"Invalid {name}: {value} (expected {name} >= {low})")
-    return value
-
-
-def _check_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Invalid {name}: {value!r} (expected a real number)")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"Invalid {name}: {value} (expected a finite number)")
-    return value
+__all__ = ["Schedule", "ConstantLR", "CosineDecay", "LinearDecay", "StepDecay", "SCHEDULES"]
 
 
 class Schedule(ABC):
@@ -48,21 +32,23 @@ class Schedule(ABC):
 
     Parameters
     ----------
-    lr_init : float
+    learning_rate_init : float
         Peak learning rate, reached at the end of the warmup. Positive.
     n_epochs : int
         Planned number of epochs of the run, at least 1.
     steps_per_epoch : int, default=1
         Optimizer updates per epoch, at least 1.
     warmup : int or float, default=0
-        Length of the linear warmup: an int is a number of updates (at most
-        the run's total), a float in ``(0, 1)`` a fraction of the run's
-        total updates, rounded to the nearest integer and at least 1.
+        Length of the linear warmup: an int is a number of updates, a float
+        in ``[0, 1)`` a fraction of the run's total updates, rounded to the
+        nearest integer and at least 1. A warmup longer than the run is cut
+        to the run, so that the peak rate is still reached.
     decay_start_epoch : float, default=0.0
-        Epoch (possibly fractional) at which the decay starts, in
-        ``[0, n_epochs]``. The decay never starts before the warmup ends.
-    min_lr : float, default=0.0
-        Final learning rate, in ``[0, lr_init]``.
+        Epoch (possibly fractional) at which the decay starts; non-negative.
+        The decay never starts before the warmup ends, and one set past the
+        run starts at its end.
+    min_learning_rate : float, default=0.0
+        Final learning rate, in ``[0, learning_rate_init]``.
 
     Attributes
     ----------
@@ -97,44 +83,37 @@ class Schedule(ABC):
     Python's :func:`round` (half to even).
     """
 
-    def __init__(self, lr_init, *, n_epochs, steps_per_epoch=1, warmup=0, decay_start_epoch=0.0, min_lr=0.0):
-        lr_init = _check_float("lr_init", lr_init)
-        if lr_init <= 0.0:
-            raise ValueError(f"Invalid lr_init: {lr_init} (expected lr_init > 0)")
-        min_lr = _check_float("min_lr", min_lr)
-        if not 0.0 <= min_lr <= lr_init:
-            raise ValueError(f"Invalid min_lr: {min_lr} (expected 0 <= min_lr <= lr_init={lr_init})")
-        n_epochs = _check_int("n_epochs", n_epochs, low=1)
-        steps_per_epoch = _check_int("steps_per_epoch", steps_per_epoch, low=1)
+    def __init__(
+        self,
+        learning_rate_init: float,
+        *,
+        n_epochs: int,
+        steps_per_epoch: int = 1,
+        warmup: float = 0,
+        decay_start_epoch: float = 0.0,
+        min_learning_rate: float = 0.0,
+    ):
+        learning_rate_init = check_real("learning_rate_init", learning_rate_init, low=0.0, low_open=True)
+        min_learning_rate = check_real("min_learning_rate", min_learning_rate, low=0.0, high=learning_rate_init)
+        n_epochs = check_int("n_epochs", n_epochs, low=1)
+        steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=1)
         total_steps = n_epochs * steps_per_epoch
 
-        if isinstance(warmup, numbers.Integral) and not isinstance(warmup, bool):
-            warmup = int(warmup)
-            if not 0 <= warmup <= total_steps:
-                raise ValueError(f"Invalid warmup: {warmup} (expected 0 <= warmup <= total_steps={total_steps})")
-            warmup_steps = warmup
+        if isinstance(warmup, Integral) and not isinstance(warmup, bool):
+            warmup = check_int("warmup", warmup, low=0)
+            warmup_steps = min(warmup, total_steps)
         else:
-            warmup = _check_float("warmup", warmup)
-            if not 0.0 <= warmup < 1.0:
-                raise ValueError(
-                    f"Invalid warmup: {warmup} (a float warmup is a fraction of the run in "
-                    "[0, 1); pass an int for a number of steps)"
-                )
+            warmup = check_real("warmup", warmup, low=0.0, high=1.0, high_open=True)
             warmup_steps = max(round(warmup * total_steps), 1) if warmup > 0.0 else 0
 
-        decay_start_epoch = _check_float("decay_start_epoch", decay_start_epoch)
-        if not 0.0 <= decay_start_epoch <= n_epochs:
-            raise ValueError(
-                f"Invalid decay_start_epoch: {decay_start_epoch} "
-                f"(expected 0 <= decay_start_epoch <= n_epochs={n_epochs})"
-            )
+        decay_start_epoch = min(check_real("decay_start_epoch", decay_start_epoch, low=0.0), float(n_epochs))
 
-        self._lr_init = lr_init
+        self._learning_rate_init = learning_rate_init
         self._n_epochs = n_epochs
         self._steps_per_epoch = steps_per_epoch
         self._warmup = warmup
         self._decay_start_epoch = decay_start_epoch
-        self._min_lr = min_lr
+        self._min_learning_rate = min_learning_rate
         self._total_steps = total_steps
         self._warmup_steps = warmup_steps
         self._decay_start = max(warmup_steps, round(decay_start_epoch * steps_per_epoch))
@@ -142,51 +121,51 @@ class Schedule(ABC):
 
     # Read-only properties: a schedule is immutable once built.
     @property
-    def lr_init(self):
+    def learning_rate_init(self) -> float:
         """Peak learning rate."""
-        return self._lr_init
+        return self._learning_rate_init
 
     @property
-    def n_epochs(self):
+    def n_epochs(self) -> int:
         """Planned number of epochs."""
         return self._n_epochs
 
     @property
-    def steps_per_epoch(self):
+    def steps_per_epoch(self) -> int:
         """Updates per epoch."""
         return self._steps_per_epoch
 
     @property
-    def warmup(self):
+    def warmup(self) -> float:
         """Warmup as given (steps or fraction)."""
         return self._warmup
 
     @property
-    def decay_start_epoch(self):
-        """Decay start epoch."""
+    def decay_start_epoch(self) -> float:
+        """Decay start epoch, cut to the run."""
         return self._decay_start_epoch
 
     @property
-    def min_lr(self):
+    def min_learning_rate(self) -> float:
         """Final learning rate."""
-        return self._min_lr
+        return self._min_learning_rate
 
     @property
-    def total_steps(self):
+    def total_steps(self) -> int:
         """Planned number of updates."""
         return self._total_steps
 
     @property
-    def warmup_steps(self):
+    def warmup_steps(self) -> int:
         """Number of warmup updates."""
         return self._warmup_steps
 
     @property
-    def decay_start(self):
+    def decay_start(self) -> int:
         """First update of the decay."""
         return self._decay_start
 
-    def __call__(self, step):
+    def __call__(self, step: int) -> float:
         """Return the learning rate of the update with 0-based index ``step``.
 
         Parameters
@@ -198,23 +177,24 @@ class Schedule(ABC):
         -------
         lr : float
         """
-        step = _check_int("step", step, low=0)
+        step = check_int("step", step, low=0)
         if step < self._warmup_steps:
-            # Parenthesised so that the last warmup update is exactly lr_init.
-            return self._lr_init * ((step + 1) / self._warmup_steps)
+            # Parenthesised so that the last warmup update is exactly the peak.
+            return self._learning_rate_init * ((step + 1) / self._warmup_steps)
         if step < self._decay_start:
-            return self._lr_init
+            return self._learning_rate_init
         elapsed = min(step - self._decay_start, self._decay_span)
         lr = self._decay(elapsed / self._decay_span, elapsed)
         # Guards the bounds against rounding, so the curve never leaves
-        # [min_lr, lr_init] and the hold-to-decay junction is monotone.
-        return min(max(float(lr), self._min_lr), self._lr_init)
+        # [min_learning_rate, learning_rate_init] and the hold-to-decay
+        # junction is monotone.
+        return min(max(float(lr), self._min_learning_rate), self._learning_rate_init)
 
     @abstractmethod
     def _decay(self, progress, elapsed):
         """Decay shape: learning rate at ``progress`` in [0, 1], ``elapsed`` decay updates."""
 
-    def simulate(self, n_steps):
+    def simulate(self, n_steps: int) -> np.ndarray:
         """Return the learning rates of the first ``n_steps`` updates.
 
         Parameters
@@ -227,7 +207,7 @@ class Schedule(ABC):
         lrs : ndarray of shape (n_steps,), dtype float64
             ``lrs[s] == self(s)``.
         """
-        n_steps = _check_int("n_steps", n_steps, low=0)
+        n_steps = check_int("n_steps", n_steps, low=0)
         # One code path with __call__, so the curve is exactly what training
         # sees; at about a microsecond per step this is cheap enough.
         return np.fromiter(map(self, range(n_steps)), dtype=np.float64, count=n_steps)
@@ -238,28 +218,28 @@ class Schedule(ABC):
             f"steps_per_epoch={self._steps_per_epoch!r}",
             f"warmup={self._warmup!r}",
             f"decay_start_epoch={self._decay_start_epoch!r}",
-            f"min_lr={self._min_lr!r}",
+            f"min_learning_rate={self._min_learning_rate!r}",
         ]
 
     def __repr__(self):
-        return f"{type(self).__name__}({self._lr_init!r}, {', '.join(self._repr_args())})"
+        return f"{type(self).__name__}({self._learning_rate_init!r}, {', '.join(self._repr_args())})"
 
 
 #: Parameters and attributes shared by the docstrings of the decaying schedules.
 _DECAY_SECTIONS = """
     Parameters
     ----------
-    lr_init : float
+    learning_rate_init : float
         Peak learning rate. Positive.
     n_epochs : int
         Planned number of epochs; the decay ends with the run.
     steps_per_epoch : int, default=1
         Optimizer updates per epoch.
     warmup : int or float, default=0
-        Warmup updates, or a fraction in ``(0, 1)`` of the planned updates.
+        Warmup updates, or a fraction in ``[0, 1)`` of the planned updates.
     decay_start_epoch : float, default=0.0
         Epoch at which the decay starts (never before the warmup ends).
-    min_lr : float, default=0.0
+    min_learning_rate : float, default=0.0
         Learning rate at the end of the run and after it.
 
     Attributes
@@ -276,18 +256,14 @@ class ConstantLR(Schedule):
 
     Parameters
     ----------
-    lr_init : float
+    learning_rate_init : float
         Learning rate after the warmup. Positive.
     n_epochs : int
         Planned number of epochs; only used to resolve a fractional warmup.
     steps_per_epoch : int, default=1
         Optimizer updates per epoch.
     warmup : int or float, default=0
-        Warmup updates, or a fraction in ``(0, 1)`` of the planned updates.
-    decay_start_epoch : float, default=0.0
-        Accepted for a uniform signature; it has no effect.
-    min_lr : float, default=0.0
-        Accepted for a uniform signature; it has no effect.
+        Warmup updates, or a fraction in ``[0, 1)`` of the planned updates.
 
     Attributes
     ----------
@@ -310,13 +286,19 @@ class ConstantLR(Schedule):
     array([0.05, 0.1 , 0.1 , 0.1 , 0.1 ])
     """
 
+    def __init__(self, learning_rate_init: float, *, n_epochs: int, steps_per_epoch: int = 1, warmup: float = 0):
+        super().__init__(learning_rate_init, n_epochs=n_epochs, steps_per_epoch=steps_per_epoch, warmup=warmup)
+
     def _decay(self, progress, elapsed):
-        return self._lr_init
+        return self._learning_rate_init
+
+    def _repr_args(self):
+        return super()._repr_args()[:3]
 
 
 class CosineDecay(Schedule):
     __doc__ = (
-        r"""Linear warmup, then cosine decay from ``lr_init`` to ``min_lr``.
+        r"""Linear warmup, then cosine decay from ``learning_rate_init`` to ``min_learning_rate``.
 """
         + _DECAY_SECTIONS
         + r"""
@@ -338,13 +320,13 @@ class CosineDecay(Schedule):
     )
 
     def _decay(self, progress, elapsed):
-        half_range = 0.5 * (self._lr_init - self._min_lr)
-        return self._min_lr + half_range * (1.0 + math.cos(math.pi * progress))
+        half_range = 0.5 * (self._learning_rate_init - self._min_learning_rate)
+        return self._min_learning_rate + half_range * (1.0 + math.cos(math.pi * progress))
 
 
 class LinearDecay(Schedule):
     __doc__ = (
-        r"""Linear warmup, then linear decay from ``lr_init`` to ``min_lr``.
+        r"""Linear warmup, then linear decay from ``learning_rate_init`` to ``min_learning_rate``.
 """
         + _DECAY_SECTIONS
         + r"""
@@ -359,7 +341,7 @@ class LinearDecay(Schedule):
     Examples
     --------
     >>> from skstab.optim import LinearDecay
-    >>> schedule = LinearDecay(1.0, n_epochs=4, min_lr=0.2)
+    >>> schedule = LinearDecay(1.0, n_epochs=4, min_learning_rate=0.2)
     >>> schedule.simulate(6)
     array([1. , 0.8, 0.6, 0.4, 0.2, 0.2])
     """
@@ -367,31 +349,35 @@ class LinearDecay(Schedule):
 
     def _decay(self, progress, elapsed):
         # Weighted form: exact at both ends (p = 0 and p = 1).
-        return self._lr_init * (1.0 - progress) + self._min_lr * progress
+        return self._learning_rate_init * (1.0 - progress) + self._min_learning_rate * progress
 
 
 class StepDecay(Schedule):
-    r"""Linear warmup, then multiply by ``gamma`` every ``step_size_epochs`` epochs.
+    r"""Linear warmup, then ``n_drops`` drops by ``gamma``, evenly spaced over the decay.
+
+    The decay phase, from ``decay_start_epoch`` to the end of the run, is cut
+    into ``n_drops + 1`` equal stretches; the rate is multiplied by ``gamma``
+    at the start of every stretch but the first, so the last stretch runs at
+    ``learning_rate_init * gamma ** n_drops``.
 
     Parameters
     ----------
-    lr_init : float
+    learning_rate_init : float
         Peak learning rate. Positive.
     n_epochs : int
         Planned number of epochs.
-    step_size_epochs : float
-        Epochs between two drops, positive; converted to
-        ``max(round(step_size_epochs * steps_per_epoch), 1)`` updates.
-    gamma : float, default=0.1
-        Factor applied at each drop, in ``(0, 1]``.
     steps_per_epoch : int, default=1
         Optimizer updates per epoch.
     warmup : int or float, default=0
-        Warmup updates, or a fraction in ``(0, 1)`` of the planned updates.
+        Warmup updates, or a fraction in ``[0, 1)`` of the planned updates.
     decay_start_epoch : float, default=0.0
-        Epoch from which the drops are counted (never before the warmup ends).
-    min_lr : float, default=0.0
+        Epoch from which the drops are laid out (never before the warmup ends).
+    min_learning_rate : float, default=0.0
         Floor of the learning rate.
+    n_drops : int, default=3
+        Number of drops within the run, at least 1.
+    gamma : float, default=0.1
+        Factor applied at each drop, in ``(0, 1]``.
 
     Attributes
     ----------
@@ -400,7 +386,8 @@ class StepDecay(Schedule):
     warmup_steps : int
         Number of warmup updates.
     step_size_steps : int
-        Updates between two drops.
+        Updates between two drops:
+        ``max(round(max(n_epochs - decay_start_epoch, 1) / (n_drops + 1) * steps_per_epoch), 1)``.
 
     Notes
     -----
@@ -414,63 +401,69 @@ class StepDecay(Schedule):
     Examples
     --------
     >>> from skstab.optim import StepDecay
-    >>> schedule = StepDecay(1.0, n_epochs=3, steps_per_epoch=2, step_size_epochs=1, gamma=0.5)
+    >>> schedule = StepDecay(1.0, n_epochs=3, steps_per_epoch=2, n_drops=2, gamma=0.5)
     >>> schedule.simulate(7)
     array([1.   , 1.   , 0.5  , 0.5  , 0.25 , 0.25 , 0.125])
     """
 
     def __init__(
         self,
-        lr_init,
+        learning_rate_init: float,
         *,
-        n_epochs,
-        step_size_epochs,
-        gamma=0.1,
-        steps_per_epoch=1,
-        warmup=0,
-        decay_start_epoch=0.0,
-        min_lr=0.0,
+        n_epochs: int,
+        steps_per_epoch: int = 1,
+        warmup: float = 0,
+        decay_start_epoch: float = 0.0,
+        min_learning_rate: float = 0.0,
+        n_drops: int = 3,
+        gamma: float = 0.1,
     ):
         super().__init__(
-            lr_init,
+            learning_rate_init,
             n_epochs=n_epochs,
             steps_per_epoch=steps_per_epoch,
             warmup=warmup,
             decay_start_epoch=decay_start_epoch,
-            min_lr=min_lr,
+            min_learning_rate=min_learning_rate,
         )
-        step_size_epochs = _check_float("step_size_epochs", step_size_epochs)
-        if step_size_epochs <= 0.0:
-            raise ValueError(f"Invalid step_size_epochs: {step_size_epochs} (expected step_size_epochs > 0)")
-        gamma = _check_float("gamma", gamma)
-        if not 0.0 < gamma <= 1.0:
-            raise ValueError(f"Invalid gamma: {gamma} (expected 0 < gamma <= 1)")
-        self._step_size_epochs = step_size_epochs
-        self._gamma = gamma
+        self._n_drops = check_int("n_drops", n_drops, low=1)
+        self._gamma = check_real("gamma", gamma, low=0.0, high=1.0, low_open=True)
+        decay_epochs = max(self._n_epochs - self._decay_start_epoch, 1)
         # Whole updates, so that drops land on exact steps without float floor.
-        self._step_size_steps = max(round(step_size_epochs * self._steps_per_epoch), 1)
+        self._step_size_steps = max(round(decay_epochs / (self._n_drops + 1) * self._steps_per_epoch), 1)
 
     @property
-    def step_size_epochs(self):
-        """Epochs between drops."""
-        return self._step_size_epochs
+    def n_drops(self) -> int:
+        """Number of drops within the run."""
+        return self._n_drops
 
     @property
-    def gamma(self):
+    def gamma(self) -> float:
         """Factor applied at each drop."""
         return self._gamma
 
     @property
-    def step_size_steps(self):
+    def step_size_steps(self) -> int:
         """Updates between drops."""
         return self._step_size_steps
 
     def _decay(self, progress, elapsed):
-        return max(self._lr_init * self._gamma ** (elapsed // self._step_size_steps), self._min_lr)
+        return max(
+            self._learning_rate_init * self._gamma ** (elapsed // self._step_size_steps), self._min_learning_rate
+        )
 
     def _repr_args(self):
-        return [
-            f"step_size_epochs={self._step_size_epochs!r}",
-            f"gamma={self._gamma!r}",
-            *super()._repr_args(),
-        ]
+        return [*super()._repr_args(), f"n_drops={self._n_drops!r}", f"gamma={self._gamma!r}"]
+
+
+#: Schedule name -> class: the choices of the estimators' ``lr_schedule``
+#: parameter. The estimators build the chosen class with the constructor
+#: arguments it names among ``learning_rate_init``, ``n_epochs``,
+#: ``steps_per_epoch``, ``warmup``, ``decay_start_epoch`` and
+#: ``min_learning_rate``; adding an entry makes a new schedule available.
+SCHEDULES: dict[str, type[Schedule]] = {
+    "cosine": CosineDecay,
+    "linear": LinearDecay,
+    "step": StepDecay,
+    "constant": ConstantLR,
+}

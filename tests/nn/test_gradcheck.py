@@ -70,8 +70,10 @@ def test_layer_gradients(make_layer, training, weighted, rng):
     if weighted:
         sample_weight[0] = 2.0
 
+    weights = {"sample_weight": sample_weight} if layer.uses_sample_weight else {}
+
     def objective():
-        return float(np.sum(layer.forward(X, training=training, sample_weight=sample_weight) * R))
+        return float(np.sum(layer.forward(X, training=training, **weights) * R))
 
     objective()
     dX = layer.backward(R).copy()

@@ -34,10 +34,10 @@ def _problem(seed=0, n=N_PARAMS, n_steps=N_STEPS):
     return params, grad, mask
 
 
-def _run(opt, params, grad, n_steps=N_STEPS, lrs=None):
+def _run(opt, params, grad, n_steps=N_STEPS, lr=0.01, lrs=None):
     for k in range(n_steps):
         g = grad(params, k).astype(params.dtype)
-        opt.step(params, g, lr=None if lrs is None else lrs[k])
+        opt.step(params, g, lr=lr if lrs is None else lrs[k])
     return params
 
 
@@ -120,15 +120,17 @@ def _ref_rmsprop(p0, grad, lr, alpha, eps, momentum=0.0, wd=0.0, mask=None, n_st
 def _all_optimizers(mask):
     """One configured instance of each optimizer, with every option exercised."""
     return {
-        "sgd": SGD(lr=0.05, momentum=0.8, weight_decay=0.1, decay_mask=mask),
-        "sgd_nesterov": SGD(lr=0.05, momentum=0.8, nesterov=True),
-        "adam": Adam(lr=0.01, weight_decay=0.1, decay_mask=mask, beta_1_warmup_steps=3),
-        "adamw": AdamW(lr=0.01, weight_decay=0.2, decay_mask=mask, beta_1_warmup_steps=2),
-        "rmsprop": RMSProp(lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.1, decay_mask=mask),
+        "sgd": SGD(momentum=0.8, weight_decay=0.1, decay_mask=mask),
+        "sgd_nesterov": SGD(momentum=0.8, nesterov=True),
+        "adam": Adam(weight_decay=0.1, decay_mask=mask, beta_1_warmup_steps=3),
+        "adamw": AdamW(weight_decay=0.2, decay_mask=mask, beta_1_warmup_steps=2),
+        "rmsprop": RMSProp(alpha=0.9, momentum=0.5, weight_decay=0.1, decay_mask=mask),
     }
 
 
 OPTIMIZER_NAMES = ["sgd", "sgd_nesterov", "adam", "adamw", "rmsprop"]
+#: The learning rate each configured optimizer is stepped with.
+LR = {"sgd": 0.05, "sgd_nesterov": 0.05, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.01}
 
 
 def _make(name, mask):
@@ -157,10 +159,10 @@ def _reference_for(name, p0, grad, mask):
 def test_sgd_momentum_zero_is_exactly_plain_gradient_descent():
     params, grad, _ = _problem()
     expected = params.copy()
-    opt = SGD(lr=0.1, momentum=0.0)
+    opt = SGD(momentum=0.0)
     for k in range(N_STEPS):
         expected = expected - 0.1 * grad(expected, k)
-        opt.step(params, grad(params, k))
+        opt.step(params, grad(params, k), lr=0.1)
     np.testing.assert_array_equal(params, expected)
     assert "momentum_buffer" not in opt.state_dict()["state"]
 
@@ -169,13 +171,13 @@ def test_sgd_momentum_zero_is_exactly_plain_gradient_descent():
 def test_sgd_one_step_from_hand_set_state(nesterov, rng):
     p0, g, b0 = rng.standard_normal((3, N_PARAMS))
     lr, mu = 0.05, 0.9
-    opt = SGD(lr=lr, momentum=mu, nesterov=nesterov)
+    opt = SGD(momentum=mu, nesterov=nesterov)
     state = opt.state_dict()
     state.update(t=3, state={"momentum_buffer": b0})
     opt.load_state_dict(state)
 
     params = p0.copy()
-    opt.step(params, g)
+    opt.step(params, g, lr=lr)
 
     velocity = mu * b0 + g
     expected = p0 - lr * (g + mu * velocity) if nesterov else p0 - lr * velocity
@@ -189,14 +191,14 @@ def test_sgd_one_step_from_hand_set_state(nesterov, rng):
 def test_sgd_matches_reference(nesterov, weight_decay):
     params, grad, mask = _problem()
     expected = _ref_sgd(params, grad, 0.05, 0.9, nesterov, weight_decay, mask)
-    opt = SGD(lr=0.05, momentum=0.9, nesterov=nesterov, weight_decay=weight_decay, decay_mask=mask)
-    np.testing.assert_allclose(_run(opt, params, grad), expected, rtol=RTOL)
+    opt = SGD(momentum=0.9, nesterov=nesterov, weight_decay=weight_decay, decay_mask=mask)
+    np.testing.assert_allclose(_run(opt, params, grad, lr=0.05), expected, rtol=RTOL)
 
 
 def test_nesterov_and_heavy_ball_differ():
     params, grad, _ = _problem()
-    heavy = _run(SGD(lr=0.05, momentum=0.9), params.copy(), grad)
-    nesterov = _run(SGD(lr=0.05, momentum=0.9, nesterov=True), params.copy(), grad)
+    heavy = _run(SGD(momentum=0.9), params.copy(), grad, lr=0.05)
+    nesterov = _run(SGD(momentum=0.9, nesterov=True), params.copy(), grad, lr=0.05)
     assert np.max(np.abs(heavy - nesterov)) > 1e-3
 
 
@@ -209,7 +211,7 @@ def test_adam_one_step_from_hand_set_state(rng):
     p0, g, m0 = rng.standard_normal((3, N_PARAMS))
     v0 = rng.uniform(0.1, 2.0, N_PARAMS)
     lr, b1, b2, eps, t0 = 0.01, 0.9, 0.999, 1e-8, 4
-    opt = Adam(lr=lr, beta_1=b1, beta_2=b2, epsilon=eps)
+    opt = Adam(beta_1=b1, beta_2=b2, epsilon=eps)
     state = opt.state_dict()
     state.update(
         t=t0,
@@ -218,7 +220,7 @@ def test_adam_one_step_from_hand_set_state(rng):
     opt.load_state_dict(state)
 
     params = p0.copy()
-    opt.step(params, g)
+    opt.step(params, g, lr=lr)
 
     m1 = b1 * m0 + (1 - b1) * g
     v1 = b2 * v0 + (1 - b2) * g**2
@@ -236,16 +238,15 @@ def test_adam_matches_reference_with_scheduled_lr(weight_decay):
     params, grad, mask = _problem()
     lrs = [0.02, 0.01, 0.03, 0.005, 0.01, 0.02]
     expected = _ref_adam(params, grad, lrs, wd=weight_decay, mask=mask)
-    opt = Adam(lr=123.0, weight_decay=weight_decay, decay_mask=mask)
+    opt = Adam(weight_decay=weight_decay, decay_mask=mask)
     np.testing.assert_allclose(_run(opt, params, grad, lrs=lrs), expected, rtol=RTOL)
-    assert opt.lr == 123.0  # the per-step lr did not overwrite the default
 
 
 def test_adam_first_step_moves_each_parameter_by_lr():
     grads = np.array([3.0, -1e-3, 1e-9, 0.0, -250.0, 1e-7])
     params = np.zeros_like(grads)
     lr, eps = 0.01, 1e-8
-    Adam(lr=lr, epsilon=eps).step(params, grads)
+    Adam(epsilon=eps).step(params, grads, lr=lr)
     np.testing.assert_allclose(np.abs(params), lr * np.abs(grads) / (np.abs(grads) + eps), rtol=RTOL, atol=0)
     assert np.all(np.sign(params) == -np.sign(grads))
     assert params[3] == 0.0
@@ -265,7 +266,7 @@ def test_adam_beta_1_warmup_corrects_with_the_product():
     expected = _ref_adam(params, grad, lrs, **kwargs)
     naive = _ref_adam(params, grad, lrs, naive_correction=True, **kwargs)
 
-    opt = Adam(lr=0.01, beta_1=0.9, beta_1_warmup_steps=4, beta_1_initial=0.5)
+    opt = Adam(beta_1=0.9, beta_1_warmup_steps=4, beta_1_initial=0.5)
     result = _run(opt, params.copy(), grad)
 
     np.testing.assert_allclose(result, expected, rtol=RTOL)
@@ -278,7 +279,7 @@ def test_adam_constant_beta_1_product_is_the_power():
     params, grad, _ = _problem(n_steps=40)
     lrs = [0.01] * 40
     expected = _ref_adam(params, grad, lrs, naive_correction=True)
-    opt = Adam(lr=0.01)
+    opt = Adam()
     np.testing.assert_allclose(_run(opt, params, grad, n_steps=40), expected, rtol=1e-11)
     assert opt.state_dict()["state"]["beta_1_product"] == pytest.approx(0.9**40, rel=1e-13)
     assert opt.state_dict()["state"]["beta_2_product"] == pytest.approx(0.999**40, rel=1e-13)
@@ -297,9 +298,9 @@ def test_adamw_zero_gradient_decays_only_masked_in_weights(rng):
     mask = np.arange(N_PARAMS) % 2 == 0  # a bool mask is accepted
     lr, wd = 0.1, 0.3
     params = p0.copy()
-    opt = AdamW(lr=lr, weight_decay=wd, decay_mask=mask)
+    opt = AdamW(weight_decay=wd, decay_mask=mask)
     for k in range(3):
-        opt.step(params, np.zeros(N_PARAMS))
+        opt.step(params, np.zeros(N_PARAMS), lr=lr)
         expected = np.where(mask, p0 * (1 - lr * wd) ** (k + 1), p0)
         np.testing.assert_allclose(params, expected, rtol=RTOL)
     np.testing.assert_array_equal(params[~mask], p0[~mask])
@@ -308,7 +309,7 @@ def test_adamw_zero_gradient_decays_only_masked_in_weights(rng):
 def test_adamw_without_mask_decays_everything(rng):
     p0 = rng.standard_normal(N_PARAMS)
     params = p0.copy()
-    AdamW(lr=0.1, weight_decay=0.3).step(params, np.zeros(N_PARAMS))
+    AdamW(weight_decay=0.3).step(params, np.zeros(N_PARAMS), lr=0.1)
     np.testing.assert_allclose(params, p0 * (1 - 0.03), rtol=RTOL)
 
 
@@ -320,14 +321,14 @@ def test_adamw_decay_is_decoupled_from_the_gradient(rng):
     lr, wd = 0.01, 0.5
 
     decoupled = p0.copy()
-    AdamW(lr=lr, weight_decay=wd, decay_mask=mask).step(decoupled, g)
+    AdamW(weight_decay=wd, decay_mask=mask).step(decoupled, g, lr=lr)
 
     shrunk = p0 * np.where(mask, 1 - lr * wd, 1.0)
-    Adam(lr=lr).step(shrunk, g)
+    Adam().step(shrunk, g, lr=lr)
     np.testing.assert_allclose(decoupled, shrunk, rtol=1e-15)
 
     coupled = p0.copy()
-    Adam(lr=lr, weight_decay=wd, decay_mask=mask).step(coupled, g)
+    Adam(weight_decay=wd, decay_mask=mask).step(coupled, g, lr=lr)
     assert np.max(np.abs(coupled - decoupled)) > 1e-4
 
 
@@ -341,13 +342,13 @@ def test_rmsprop_one_step_from_hand_set_state(momentum, rng):
     p0, g, b0 = rng.standard_normal((3, N_PARAMS))
     v0 = rng.uniform(0.1, 2.0, N_PARAMS)
     lr, alpha, eps = 0.01, 0.95, 1e-8
-    opt = RMSProp(lr=lr, alpha=alpha, epsilon=eps, momentum=momentum)
+    opt = RMSProp(alpha=alpha, epsilon=eps, momentum=momentum)
     state = opt.state_dict()
     state.update(t=5, state={"v": v0, "momentum_buffer": b0})
     opt.load_state_dict(state)
 
     params = p0.copy()
-    opt.step(params, g)
+    opt.step(params, g, lr=lr)
 
     v1 = alpha * v0 + (1 - alpha) * g**2
     normalized = g / (np.sqrt(v1) + eps)
@@ -360,7 +361,7 @@ def test_rmsprop_one_step_from_hand_set_state(momentum, rng):
 def test_rmsprop_matches_reference(momentum, weight_decay):
     params, grad, mask = _problem()
     expected = _ref_rmsprop(params, grad, 0.01, 0.9, 1e-8, momentum, weight_decay, mask)
-    opt = RMSProp(lr=0.01, alpha=0.9, momentum=momentum, weight_decay=weight_decay, decay_mask=mask)
+    opt = RMSProp(alpha=0.9, momentum=momentum, weight_decay=weight_decay, decay_mask=mask)
     np.testing.assert_allclose(_run(opt, params, grad), expected, rtol=RTOL)
 
 
@@ -373,7 +374,7 @@ def test_rmsprop_matches_reference(momentum, weight_decay):
 def test_every_optimizer_matches_its_reference(name):
     params, grad, mask = _problem(seed=3)
     expected = _reference_for(name, params, grad, mask)
-    np.testing.assert_allclose(_run(_make(name, mask), params, grad), expected, rtol=RTOL)
+    np.testing.assert_allclose(_run(_make(name, mask), params, grad, lr=LR[name]), expected, rtol=RTOL)
 
 
 @pytest.mark.parametrize("name", OPTIMIZER_NAMES)
@@ -383,7 +384,7 @@ def test_grads_are_left_untouched(name):
     before = grads.copy()
     opt = _make(name, mask)
     for _ in range(3):
-        opt.step(params, grads)
+        opt.step(params, grads, lr=LR[name])
     np.testing.assert_array_equal(grads, before)
 
 
@@ -391,7 +392,7 @@ def test_grads_are_left_untouched(name):
 def test_state_dict_round_trip_continues_identically(name):
     params, grad, mask = _problem(n_steps=2 * N_STEPS)
     original = _make(name, mask)
-    _run(original, params, grad, n_steps=3)
+    _run(original, params, grad, n_steps=3, lr=LR[name])
 
     restored = type(original)()
     restored.load_state_dict(original.state_dict())
@@ -400,8 +401,8 @@ def test_state_dict_round_trip_continues_identically(name):
 
     p_original, p_restored = params.copy(), params.copy()
     for k in range(3, 9):
-        original.step(p_original, grad(p_original, k))
-        restored.step(p_restored, grad(p_restored, k))
+        original.step(p_original, grad(p_original, k), lr=LR[name])
+        restored.step(p_restored, grad(p_restored, k), lr=LR[name])
     np.testing.assert_array_equal(p_restored, p_original)
 
 
@@ -409,7 +410,7 @@ def test_state_dict_round_trip_continues_identically(name):
 def test_state_dict_holds_copies(name):
     params, grad, mask = _problem()
     opt = _make(name, mask)
-    _run(opt, params, grad, n_steps=2)
+    _run(opt, params, grad, n_steps=2, lr=LR[name])
     state = opt.state_dict()
     for value in state["state"].values():
         if isinstance(value, np.ndarray):
@@ -428,14 +429,14 @@ def test_state_dict_holds_copies(name):
 def test_pickle_mid_training_continues_identically(name):
     params, grad, mask = _problem(n_steps=2 * N_STEPS)
     original = _make(name, mask)
-    _run(original, params, grad, n_steps=3)
+    _run(original, params, grad, n_steps=3, lr=LR[name])
     clone = pickle.loads(pickle.dumps(original))
     assert clone.t == 3
 
     p_original, p_clone = params.copy(), params.copy()
     for k in range(3, 9):
-        original.step(p_original, grad(p_original, k))
-        clone.step(p_clone, grad(p_clone, k))
+        original.step(p_original, grad(p_original, k), lr=LR[name])
+        clone.step(p_clone, grad(p_clone, k), lr=LR[name])
     np.testing.assert_array_equal(p_clone, p_original)
 
 
@@ -445,7 +446,7 @@ def test_float32_stays_float32_and_tracks_float64(name):
     expected = _reference_for(name, params, grad, mask)
     params32 = params.astype(np.float32)
     opt = _make(name, mask.astype(np.float32))
-    _run(opt, params32, grad)
+    _run(opt, params32, grad, lr=LR[name])
     assert params32.dtype == np.float32
     for value in opt.state_dict()["state"].values():
         if isinstance(value, np.ndarray):
@@ -483,8 +484,8 @@ def test_steps_allocate_no_arrays(name, dtype):
 @pytest.mark.parametrize(
     "factory, match",
     [
-        (lambda: SGD(lr=-0.1), "Invalid lr: -0.1"),
-        (lambda: SGD(lr=float("nan")), "Invalid lr: nan"),
+        (lambda: SGD().step(np.zeros(2), np.zeros(2), lr=-0.1), "Invalid lr: -0.1"),
+        (lambda: SGD().step(np.zeros(2), np.zeros(2), lr=float("nan")), "Invalid lr: nan"),
         (lambda: SGD(momentum=1.0), "Invalid momentum: 1.0"),
         (lambda: SGD(momentum=-0.5), "Invalid momentum: -0.5"),
         (lambda: SGD(momentum=0.0, nesterov=True), "Invalid nesterov: True"),
@@ -497,7 +498,7 @@ def test_steps_allocate_no_arrays(name, dtype):
         (lambda: Adam(beta_1_warmup_steps=-1), "Invalid beta_1_warmup_steps: -1"),
         (lambda: Adam(beta_1_initial=1.0), "Invalid beta_1_initial: 1.0"),
         (lambda: AdamW(weight_decay=-0.01), "Invalid weight_decay: -0.01"),
-        (lambda: AdamW(lr=float("inf")), "Invalid lr: inf"),
+        (lambda: AdamW().step(np.zeros(2), np.zeros(2), lr=float("inf")), "Invalid lr: inf"),
         (lambda: RMSProp(alpha=1.0), "Invalid alpha: 1.0"),
         (lambda: RMSProp(epsilon=0.0), "Invalid epsilon: 0.0"),
         (lambda: RMSProp(momentum=1.2), "Invalid momentum: 1.2"),
@@ -514,7 +515,7 @@ def test_invalid_hyperparameters_raise_value_error(factory, match):
 @pytest.mark.parametrize(
     "factory, match",
     [
-        (lambda: SGD(lr="0.1"), "Invalid lr: '0.1'"),
+        (lambda: SGD().step(np.zeros(2), np.zeros(2), lr="0.1"), "Invalid lr: '0.1'"),
         (lambda: SGD(nesterov=1), "Invalid nesterov: 1"),
         (lambda: Adam(beta_1_warmup_steps=2.5), "Invalid beta_1_warmup_steps: 2.5"),
         (lambda: AdamW(decay_mask=["a", "b"]), "Invalid decay_mask"),
@@ -533,7 +534,7 @@ def test_invalid_step_lr_raises():
 def test_decay_mask_length_is_checked_at_the_first_step():
     opt = AdamW(decay_mask=np.ones(4))
     with pytest.raises(ValueError, match="decay_mask has 4 entries but params has 3"):
-        opt.step(np.zeros(3), np.zeros(3))
+        opt.step(np.zeros(3), np.zeros(3), lr=0.01)
     assert opt.t == 0
 
 
@@ -549,16 +550,16 @@ def test_decay_mask_length_is_checked_at_the_first_step():
 )
 def test_bad_buffers_raise(params, grads, match):
     with pytest.raises(ValueError, match=match):
-        SGD().step(params, grads)
+        SGD().step(params, grads, lr=0.01)
 
 
 def test_layout_is_fixed_after_the_first_step():
     opt = Adam()
-    opt.step(np.zeros(3), np.ones(3))
+    opt.step(np.zeros(3), np.ones(3), lr=0.01)
     with pytest.raises(ValueError, match="allocated for 3 float64 parameters, got 4"):
-        opt.step(np.zeros(4), np.ones(4))
+        opt.step(np.zeros(4), np.ones(4), lr=0.01)
     with pytest.raises(ValueError, match="got 3 float32"):
-        opt.step(np.zeros(3, np.float32), np.ones(3, np.float32))
+        opt.step(np.zeros(3, np.float32), np.ones(3, np.float32), lr=0.01)
 
 
 def test_load_state_dict_rejects_other_optimizers_and_bad_state():
@@ -576,15 +577,15 @@ def test_load_state_dict_rejects_other_optimizers_and_bad_state():
 
 def test_loaded_state_of_the_wrong_length_fails_at_the_next_step():
     opt = SGD()
-    opt.step(np.zeros(3), np.ones(3))
+    opt.step(np.zeros(3), np.ones(3), lr=0.01)
     other = SGD()
     other.load_state_dict(opt.state_dict())
     with pytest.raises(ValueError, match="'momentum_buffer' has shape"):
-        other.step(np.zeros(5), np.ones(5))
+        other.step(np.zeros(5), np.ones(5), lr=0.01)
 
 
 def test_repr_lists_hyperparameters():
-    text = repr(AdamW(lr=0.01, decay_mask=np.ones(5)))
-    assert text.startswith("AdamW(lr=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-08")
+    text = repr(AdamW(decay_mask=np.ones(5)))
+    assert text.startswith("AdamW(beta_1=0.9, beta_2=0.999, epsilon=1e-08")
     assert "weight_decay=0.01" in text
     assert "decay_mask=<array of 5 float64>" in text
