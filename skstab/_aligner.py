@@ -128,10 +128,13 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardize features with statistics of the training split only.
 
     Each feature becomes ``(x - mean_) / scale_`` with the population standard
-    deviation and ``scale_ = sqrt(var_) + epsilon``. Statistics are accumulated
-    in float64 with a numerically stable chunk merge, so ``partial_fit`` over any
-    chunking matches one ``fit``. :meth:`drift_report` compares new data with
-    the training statistics.
+    deviation and ``scale_ = sqrt(var_) + epsilon``. Fitted on the training
+    split and reused unchanged on validation, test and production data, it
+    puts every feature on a comparable scale without letting statistics of
+    held-out rows leak into training (see :ref:`user_guide_scaling`).
+    Statistics are accumulated in float64 with a numerically stable chunk
+    merge, so ``partial_fit`` over any chunking matches one ``fit``.
+    :meth:`drift_report` compares new data with the training statistics.
 
     Parameters
     ----------
@@ -194,7 +197,7 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     repetition counts: rows of zero weight do not touch any statistic,
     ``data_min_`` and ``data_max_`` included.
 
-    Guarded pitfall: constant features. A feature that is constant on the
+    Constant features are not amplified. A feature that is constant on the
     training split (say a one-hot column whose category never occurs in this
     fold) has ``std = 0``, so ``scale_ = epsilon`` would turn a single 1 in
     the test fold into 1e8. Features whose variance is zero up to floating-point

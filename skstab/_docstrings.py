@@ -2,65 +2,96 @@
 
 SHARED_PARAMETERS = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        Width of each hidden layer.
+        Width of each hidden layer, as in scikit-learn's MLP.
     activation : {"relu", "gelu", "tanh", "logistic", "identity"}, default="relu"
         Hidden-layer nonlinearity. ReLU and GELU layers start from He-uniform
         weights, the others from Glorot-uniform weights.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"}, default="adamw"
-        Update rule. ``"adamw"`` decays weights decoupled from the gradient
-        (the guide's fix for Adam's generalization gap); ``"adam"``, ``"sgd"``
-        and ``"rmsprop"`` add ``weight_decay`` to the gradient as an L2
-        penalty. Biases and normalization parameters are never decayed.
-        ``"sgd"`` uses ``momentum`` and ``nesterovs_momentum``; ``"rmsprop"``
-        averages squared gradients with decay 0.99 and uses ``epsilon``.
+        Update rule. ``"adamw"`` shrinks the weights directly at every update
+        (decoupled weight decay), so all weights are regularized at the same
+        rate whatever their gradients; ``"adam"``, ``"sgd"`` and ``"rmsprop"``
+        add ``weight_decay`` to the gradient as an L2 penalty. Biases and
+        normalization parameters are never decayed. ``"sgd"`` uses
+        ``momentum`` and ``nesterovs_momentum``; ``"rmsprop"`` averages squared
+        gradients with decay 0.99 and uses ``epsilon``. See
+        :ref:`user_guide_optimizer`.
     learning_rate_init : float, default=3e-3
-        Peak learning rate, reached at the end of warmup. The guide's
-        template uses 1e-3, but on tabular data of a few hundred rows 50
-        epochs are only a few hundred updates, and a decay from 1e-3 freezes
-        the model short of the loss basin (the guide's pitfall 5); 3e-3 scored
-        higher on every bundled dataset of ``benchmarks/quality.py``.
+        Peak learning rate, reached at the end of ``warmup``; the schedule
+        decays from it. Higher than Adam's usual 1e-3 because small tabular
+        datasets give only a few hundred updates in ``max_iter`` epochs, and
+        a decay from 1e-3 ends before the loss levels off; 3e-3 scored higher
+        on every bundled dataset of ``benchmarks/quality.py``. See
+        :ref:`user_guide_schedule`.
     batch_size : int, default=32
-        Rows per update (all rows when larger than the training set). A last
-        batch of fewer than 8 rows is merged into the one before it.
+        Rows per batch (all rows when larger than the training set). A last
+        batch of fewer than 8 rows is merged into the one before it, because
+        batch statistics from so few rows are mostly noise.
     max_iter : int, default=50
-        Epochs, as in scikit-learn's MLP. The learning-rate decay spans them.
+        Epochs, as in scikit-learn's MLP. The learning-rate schedule is laid
+        out over them, so a longer or shorter run stretches the decay rather
+        than cutting it off.
     beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's moment decay rates.
+        Decay rates of the first- and second-moment estimates of ``"adam"``
+        and ``"adamw"``; the usual values.
     epsilon : float, default=1e-8
-        Adam's and RMSProp's denominator guard.
+        Added by Adam and RMSProp to the root of the second-moment estimate,
+        so that a zero gradient gives a zero step.
     momentum : float, default=0.9
         Momentum of ``optimizer="sgd"``.
     nesterovs_momentum : bool, default=True
         Nesterov momentum for ``optimizer="sgd"``.
     weight_decay : float, default=0.01
-        Weight-decay strength (see ``optimizer``).
+        Weight-decay strength, applied to dense weights only. With
+        ``"adamw"`` every update multiplies the weights by
+        ``1 - learning_rate * weight_decay``; the other optimizers add
+        ``weight_decay * weights`` to the gradient (see ``optimizer``).
     clip_norm : float or None, default=1.0
-        Largest global gradient norm; larger gradients are scaled down before
-        the optimizer step (the guide's cure for gradient explosion). ``None``
-        turns clipping off; the norm is still recorded.
+        Largest global gradient norm. When the norm of all gradients taken
+        together exceeds it, the whole gradient is scaled down to it before
+        the optimizer step, which bounds the damage of a rare huge gradient
+        without changing its direction. ``None`` turns clipping off; the norm
+        is still recorded in ``grad_norm_curve_``. See
+        :ref:`user_guide_clipping`.
     lr_schedule : {"cosine", "linear", "step", "constant"}, default="cosine"
-        Learning-rate decay after warmup, laid out over ``max_iter`` epochs
-        so it is tied to epochs, not to a step count. ``"step"`` divides the
-        rate by 10 three times, at evenly spaced epochs of the decay phase.
+        Learning-rate decay after warmup, from ``learning_rate_init`` to
+        ``min_learning_rate`` over the ``max_iter`` epochs. ``"step"``
+        divides the rate by 10 three times, at evenly spaced epochs of the
+        decay phase; ``"constant"`` keeps the peak rate. Cosine lowers the
+        rate smoothly, slowly at first and near the end. See
+        :ref:`user_guide_schedule`.
     min_learning_rate : float, default=1e-5
-        Learning rate at the end of the decay.
+        Learning rate at the end of the decay; the schedule never goes below
+        it. At most ``learning_rate_init``.
     warmup : int or float, default=0.05
-        Linear warmup: a number of optimizer steps, or a fraction of all steps
-        of the run. The guide's template warms up for 500 steps; a fraction
-        keeps warmup from outlasting a short run on small data.
+        Linear warmup from a small rate up to ``learning_rate_init``: an int is
+        a number of optimizer updates, a float in [0, 1) a fraction of all
+        updates of the run. It keeps the first, noisiest updates small while
+        momentum builds up; a fraction, unlike a fixed count, never outlasts
+        a short run. See :ref:`user_guide_pitfall_momentum`.
     decay_start_epoch : float, default=0
-        Hold the peak learning rate until this epoch, then decay.
+        Hold the peak learning rate until this (possibly fractional) epoch,
+        then decay over the remaining epochs. The decay never starts before
+        the warmup ends.
     beta_1_warmup : bool, default=False
-        Ramp Adam's ``beta_1`` linearly from 0.5 to its value over the warmup
-        steps, with exact bias correction (the guide's momentum-overshoot fix).
+        For ``"adam"`` and ``"adamw"``: ramp ``beta_1`` linearly from 0.5 to
+        its value over the warmup updates, so that the first, noisy gradients
+        carry less momentum. The bias correction accounts for the changing
+        ``beta_1``. Off by default: the learning-rate warmup usually suffices.
     normalization : {"auto", "batch", "layer", "group"} or None, default="auto"
-        Normalization after each hidden dense layer. ``"auto"`` is the guide's
-        rule: batch normalization when batches hold at least 8 rows, layer
-        normalization otherwise. Inference always uses frozen statistics.
+        Normalization after each hidden dense layer; ``None`` for none.
+        ``"auto"`` picks batch normalization when batches hold at least 8 rows
+        and layer normalization otherwise, since batch statistics of fewer
+        rows are noise. At prediction batch normalization uses its frozen
+        running statistics (layer and group normalization work row by row),
+        so a row's prediction never depends on the rows predicted with it.
+        See :ref:`user_guide_normalization`.
     norm_momentum : float, default=0.9
-        Weight of the old running statistics in batch normalization.
+        Weight of the old running statistics in batch normalization: each
+        batch updates ``running = norm_momentum * running + (1 -
+        norm_momentum) * batch``. PyTorch's ``momentum=0.1`` is the same update.
     norm_epsilon : float, default=1e-5
-        Variance guard of the normalization layers.
+        Added to the variance before the square root in the normalization
+        layers.
     n_groups : int, default=4
         Groups of ``normalization="group"``; each hidden width must be a
         multiple of it.
@@ -70,7 +101,8 @@ SHARED_PARAMETERS = """
         Seeds weight initialization, shuffling and the validation split. An
         int gives bit-identical fits.
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no improvement.
+        Smallest improvement of the training loss (or of the validation score
+        with ``early_stopping``) that counts as one.
     verbose : bool, default=False
         Log each epoch's loss (logger ``"skstab"``, shown on stderr when
         logging is not configured).
@@ -79,11 +111,13 @@ SHARED_PARAMETERS = """
         schedule, as scikit-learn's MLP does.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, stop when the validation
-        score stalls, and restore the best weights.
+        score stalls, and restore the best weights. See
+        :ref:`user_guide_stopping`.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.
     n_iter_no_change : int, default=10
-        Epochs without improvement tolerated before stopping.
+        Training stops after more than this many consecutive epochs without
+        an improvement of ``tol``.
     compute_dtype : {"auto", "float32", "float64"}, default="auto"
         Dtype of the network's arithmetic. ``"auto"`` computes float32 input
         in float32, and float64 input in float32 from 10,000 rows on (about
@@ -91,10 +125,12 @@ SHARED_PARAMETERS = """
         below. Predictions come back in the input's dtype.
     gradient_accumulation_steps : int, default=1
         Batches whose gradients are averaged (weighted by rows) into each
-        optimizer update: the guide's way to keep batch normalization with
-        batches too small for it, since updates then follow
-        ``batch_size * gradient_accumulation_steps`` rows. Each batch is
-        still normalized with its own statistics."""
+        optimizer update, so each update follows ``batch_size *
+        gradient_accumulation_steps`` rows. This keeps batch normalization
+        usable when batches must stay small: each batch is still normalized
+        with its own statistics, and ``SmallBatchNormWarning`` is not raised
+        once the product reaches 8 rows."""
+
 
 SHARED_ATTRIBUTES = """
     loss_ : float
@@ -108,7 +144,7 @@ SHARED_ATTRIBUTES = """
     best_validation_score_ : float or None
         Best validation score, whose weights were restored; else ``None``.
     lr_curve_ : ndarray of shape (n_updates,)
-        Learning rate of every optimizer update.
+        Learning rate of every optimizer update, divergence halvings included.
     grad_norm_curve_ : ndarray of shape (n_updates,)
         Global gradient norm of every update, before clipping.
     clip_fraction_curve_ : list of float

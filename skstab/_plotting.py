@@ -20,6 +20,11 @@ def _final_step(estimator):
 def plot_training_curves(estimators, *, labels=None, axes=None):
     """Plot loss, learning rate and gradient norm of fitted networks side by side.
 
+    The three panels show ``loss_curve_`` (per epoch), ``lr_curve_`` and
+    ``grad_norm_curve_`` (per optimizer update): enough to see the warmup
+    and the decay, a loss that stalls or jumps, and gradients that sit above
+    ``clip_norm``. See :ref:`user_guide_pitfalls` for what to look for.
+
     Parameters
     ----------
     estimators : estimator or list of estimators

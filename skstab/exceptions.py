@@ -1,18 +1,19 @@
 """Warnings and errors that skstab raises about training stability.
 
 Every warning here is a :class:`UserWarning`, so the standard :mod:`warnings`
-machinery can silence or escalate each one on its own, and each one guards a
-pitfall of the training-stability guide (numbered as in its "Pitfall Guide"):
+machinery can silence or escalate each one on its own. Each one reports a way
+training goes wrong (the user guide's :ref:`user_guide_pitfalls` describes
+them all):
 
 ===================================  ===========================================================
-Class                                Guards against
+Class                                Reports
 ===================================  ===========================================================
-:class:`ScaleDisparityWarning`       pitfall 1, the zero-scaling trap
-:class:`SmallBatchNormWarning`       pitfall 2, batch norm underflow
-:class:`GradientClippingWarning`     pitfall 7, gradient explosion ignoration
-:class:`DivergenceRecoveryWarning`   pitfalls 3 and 7, momentum overshoot and gradient explosion
-:class:`TrainingInterruptedWarning`  no pitfall: it reports an interrupted ``fit``
-:class:`DivergenceError`             pitfalls 3 and 7, when recovery gives up
+:class:`ScaleDisparityWarning`       unscaled features whose standard deviations differ hugely
+:class:`SmallBatchNormWarning`       batch normalization on batches of fewer than 8 rows
+:class:`GradientClippingWarning`     gradients clipped on most updates late in a run
+:class:`DivergenceRecoveryWarning`   a run that diverged and was rolled back at a lower rate
+:class:`TrainingInterruptedWarning`  a ``fit`` cut short by Ctrl-C
+:class:`DivergenceError`             a run that kept diverging after every rollback
 ===================================  ===========================================================
 
 Examples
@@ -49,11 +50,12 @@ __all__ = [
 class ScaleDisparityWarning(UserWarning):
     """Feature scales differ so much that training will be slow or unstable.
 
-    Guards pitfall 1 of the guide, *the zero-scaling trap*: when feature
-    standard deviations differ by more than a large ratio, the loss contours
-    are stretched along the high-variance features, gradient steps are biased
-    towards them and the optimizer must take small steps everywhere. Networks
-    often "converge anyway", but to a worse model and more slowly.
+    When feature standard deviations differ by a factor of more than 1000,
+    the loss surface becomes a long narrow valley: gradient steps are
+    dominated by the large-scale features, and a learning rate small enough
+    for them is too small for the rest. Such a
+    network usually still trains, which hides the problem, but it learns
+    more slowly and ends at a worse model.
 
     What to do: scale the features on the training data only, for example by
     putting :class:`skstab.FeatureAligner` first in a
@@ -76,10 +78,10 @@ class ScaleDisparityWarning(UserWarning):
 class SmallBatchNormWarning(UserWarning):
     """Batch normalization is computing statistics from fewer than 8 rows.
 
-    Guards pitfall 2 of the guide, *batch norm underflow*: the mean and
-    variance of a batch of fewer than 8 rows are so noisy that the
-    normalization layer injects variance instead of removing it, and the
-    running statistics used at inference are unreliable.
+    Batch statistics from fewer than 8 rows are noise: the mean and
+    variance change so much from batch to batch that the normalization layer
+    makes the activations less steady, not more, and the running statistics
+    it keeps for inference are unreliable.
 
     What to do: use ``normalization="layer"`` or ``normalization="group"``
     (or ``"auto"``, which picks layer normalization for small batches), or
@@ -98,11 +100,10 @@ class SmallBatchNormWarning(UserWarning):
 class GradientClippingWarning(UserWarning):
     """Most optimizer steps of the last epochs had their gradient clipped.
 
-    Guards pitfall 7 of the guide, *gradient explosion ignoration*, from the
-    other side: clipping is a safety net for rare large gradients. When most
-    steps are clipped, every update has the same length ``clip_norm`` times
-    the learning rate, so the run is no longer the optimizer you chose and
-    the learning-rate schedule loses its grip on the step size.
+    Gradient clipping is a safety net for rare large gradients. When most
+    steps are clipped, every gradient the optimizer sees has the same norm
+    ``clip_norm``, so the run is no longer the optimizer you chose and the
+    learning-rate schedule loses its grip on the step size.
 
     What to do: look at ``grad_norm_curve_`` and ``clip_fraction_curve_`` of
     the fitted estimator. Persistently large gradients usually mean unscaled
@@ -123,12 +124,14 @@ class GradientClippingWarning(UserWarning):
 class DivergenceRecoveryWarning(UserWarning):
     """Training diverged, was rolled back and continued with half the learning rate.
 
-    Guards the symptoms of pitfalls 3 and 7 of the guide, *momentum overshoot*
-    and *gradient explosion*: when the loss or the weights become non-finite,
-    the estimator rolls back to the start of the epoch and retries it with
-    half the learning rate instead of returning a broken model. The fit then
-    succeeds, but it ran at a lower learning rate than the one you asked for
-    and spent time on the failed attempts.
+    Too large a step at the start of training, when momentum piles up noisy
+    early gradients, or a single huge gradient can throw the weights far off.
+    When the loss, a gradient or the weights become non-finite, the estimator
+    rolls back to the start of the epoch and retries it with half the
+    learning rate; when an epoch's loss climbs far above the best epoch's, it
+    returns to the best epoch's weights and goes on at half the rate. Either
+    way the fit succeeds instead of returning a broken model, but it ran at a
+    lower learning rate than the one you asked for.
 
     What to do: lower ``learning_rate_init`` (the message says by how much
     the rate was scaled down; the fitted ``recoveries_`` attribute lists each
@@ -155,9 +158,9 @@ class TrainingInterruptedWarning(UserWarning):
     the work away: the estimator keeps the weights of the last completed
     update (the best validation weights with ``early_stopping=True``) and its
     fitted attributes (``n_iter_``, ``loss_curve_``, ...) describe the epochs
-    that were run, so ``predict`` works. No pitfall of the guide is involved;
-    the warning only makes sure that a shortened run is not mistaken for a
-    complete one.
+    that were run, so ``predict`` works. Nothing went wrong with training
+    itself; the warning only makes sure that a shortened run is not mistaken
+    for a complete one.
 
     What to do: nothing, if the model is good enough. Otherwise call ``fit``
     again, or continue from the current weights with ``warm_start=True`` or
@@ -175,11 +178,11 @@ class DivergenceError(ValueError):
     """Training kept diverging after every learning-rate halving; ``fit`` failed.
 
     Raised when divergence recovery (see :class:`DivergenceRecoveryWarning`)
-    gives up; the estimator is left as it was before the call. Like the
-    warning it guards pitfalls 3 and 7 of the guide, *momentum overshoot* and
-    *gradient explosion*. It subclasses :class:`ValueError`, which skstab
-    raised for non-finite weights before recovery existed, so existing
-    ``except ValueError`` handlers still catch it.
+    gives up after five rollbacks, each halving the learning rate; the
+    estimator is left as it was before the call. It subclasses
+    :class:`ValueError`, which skstab raised for non-finite weights before
+    recovery existed, so existing ``except ValueError`` handlers still catch
+    it.
 
     What to do: the data is the usual culprit when even a much smaller
     learning rate diverges. Check for infinite or huge values, scale the
