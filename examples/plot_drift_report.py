@@ -3,9 +3,8 @@ Checking that splits look alike
 ===============================
 
 :class:`~skstab.FeatureAligner` learns its scaling from the training rows only
-and can report, feature by feature, how far new data has drifted from them:
-the guide's "validate that feature distributions remain consistent across
-splits" in one call.
+and can report, feature by feature, how far new data has drifted from them,
+so a check that the splits share one distribution is a single call.
 """
 
 # %%

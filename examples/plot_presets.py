@@ -1,9 +1,9 @@
 """
-The decision matrix as presets
-==============================
+Presets for common situations
+=============================
 
-Each row of the training-stability guide's decision matrix is one call to
-``from_preset``. This example fits every preset on the bundled digits data,
+Each situation (little memory, a quick prototype, fine-tuning, tiny batches,
+large global batches) has a preset, one call to ``from_preset``. This example fits every preset on the bundled digits data,
 behind a :class:`~skstab.FeatureAligner`, and plots their loss curves and
 learning-rate schedules.
 """

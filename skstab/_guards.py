@@ -1,4 +1,4 @@
-"""Checks that turn the guide's pitfalls into warnings a user can act on.
+"""Checks that turn known training failures into warnings a user can act on.
 
 Each function looks at one thing the estimators know before or after training
 and warns with a named class from :mod:`skstab.exceptions` when a pitfall is
@@ -13,11 +13,11 @@ from .exceptions import GradientClippingWarning, ScaleDisparityWarning, SmallBat
 from .utils._warnings import warn_at_caller
 
 #: Largest tolerated ratio between the largest and smallest feature standard
-#: deviation (constant features aside) before pitfall 1 is reported.
+#: deviation (constant features aside) before unscaled features are reported.
 SCALE_RATIO_LIMIT = 1e3
 #: Rows used to estimate feature scales: enough for a ratio of 1e3, cheap on any X.
 SCALE_SAMPLE_ROWS = 10_000
-#: Pitfall 7 is reported when more than this share of the updates of the
+#: Persistent clipping is reported when more than this share of the updates of the
 #: last ``CLIP_WINDOW_EPOCHS`` epochs had their gradient clipped.
 CLIP_WARNING_FRACTION = 0.5
 CLIP_WINDOW_EPOCHS = 5
@@ -32,7 +32,7 @@ def _column_std(X):
 
 
 def warn_scale_disparity(X, feature_names=None):
-    """Pitfall 1: warn when feature standard deviations differ by more than ``SCALE_RATIO_LIMIT``.
+    """Warn when feature standard deviations differ by more than ``SCALE_RATIO_LIMIT``.
 
     The scales are estimated on an evenly strided sample of at most
     ``SCALE_SAMPLE_ROWS`` rows, a view of ``X``, so the check never copies a
@@ -61,10 +61,10 @@ def warn_scale_disparity(X, feature_names=None):
 
 
 def warn_small_batch_norm(kind, batch_rows, accumulation_steps):
-    """Pitfall 2: warn when batch normalization sees batches of fewer than ``MIN_BATCH_ROWS`` rows.
+    """Warn when batch normalization sees batches of fewer than ``MIN_BATCH_ROWS`` rows.
 
     Accumulating gradients over enough batches to cover ``MIN_BATCH_ROWS``
-    rows is the guide's remedy when batch normalization is required, so it
+    rows is the remedy when batch normalization is required, so it
     silences the warning (each batch is still normalized with its own
     statistics).
     """
@@ -80,7 +80,7 @@ def warn_small_batch_norm(kind, batch_rows, accumulation_steps):
 
 
 def warn_persistent_clipping(clip_fraction_curve, clip_norm, learning_rate):
-    """Pitfall 7: warn when most recent updates needed clipping.
+    """Warn when most recent updates needed their gradient clipped.
 
     Occasional clipping is the safeguard working, and the first epochs of any
     run clip a lot; clipping most of the time late in a run means the learning

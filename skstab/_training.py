@@ -29,7 +29,7 @@ from .optim import clip_grad_norm_
 logger = logging.getLogger("skstab")
 
 #: Fewest rows a training step may see: batch statistics from fewer rows are
-#: noise (the guide's "batch norm underflow"), so a shorter remainder batch is
+#: noise, so a shorter remainder batch is
 #: merged into the batch before it.
 MIN_BATCH_ROWS = 8
 #: An epoch whose mean loss rises above the lowest epoch loss so far by more

@@ -89,11 +89,11 @@ class BatchNorm(_Norm):
     n_features : int, default=None
         Width of the input; inferred at build time when ``None``.
     momentum : float, default=0.9
-        Weight of the old running value. This is the guide's convention;
+        Weight of the old running value (``running = momentum * running + (1 - momentum) * batch``);
         PyTorch's ``momentum=0.1`` means the same update seen from the other
         side (PyTorch weighs the *new* batch by its momentum). Unlike PyTorch,
         which feeds the unbiased batch variance into ``running_var``, the
-        running variance here averages the biased one, as the guide does.
+        running variance here averages the biased one.
     epsilon : float, default=1e-5
         Added to the variance before the square root.
 
@@ -166,7 +166,7 @@ class LayerNorm(_Norm):
     """Layer normalization: each row is normalized over its own features.
 
     Statistics are per row, so training and inference compute the same thing
-    and batch size does not matter; this is the guide's choice for batches of
+    and batch size does not matter, which makes it the choice for batches of
     fewer than 8 rows.
 
     Parameters
