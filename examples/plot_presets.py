@@ -3,8 +3,8 @@ Presets for common situations
 =============================
 
 Each situation (little memory, a quick prototype, fine-tuning, tiny batches,
-large global batches) has a preset, one call to ``from_preset``. This example fits every preset on the bundled digits data,
-behind a :class:`~skstab.FeatureAligner`, and plots their loss curves and
+large global batches) has a preset, one call to ``from_preset``. This example
+fits every preset on the bundled digits data, behind a :class:`~skstab.FeatureAligner`, and plots their loss curves and
 learning-rate schedules.
 """
 
