@@ -9,6 +9,7 @@ from sklearn.utils import check_array
 from sklearn.utils.sparsefuncs import inplace_column_scale
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._moments import chunk_statistics, csc_columns, is_constant_feature, merge_moments
 from .utils._validation import Interval, _check_sample_weight, _fit_context
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -23,105 +24,6 @@ _SPARSE_CENTER_MSG = (
     "Cannot center sparse matrices: pass `with_mean=False` instead, which scales "
     "sparse columns without densifying them."
 )
-
-
-def _is_constant_feature(var, mean, n_samples):
-    """Whether each variance is zero up to the rounding error of its computation.
-
-    The bound is the error of the two-pass variance algorithm in float64
-    (Chan, Golub and LeVeque, 1983), the rule StandardScaler applies.
-    """
-    eps = np.finfo(np.float64).eps
-    with np.errstate(invalid="ignore", over="ignore"):
-        return var <= n_samples * eps * var + (n_samples * mean * eps) ** 2
-
-
-def _csc_columns(X):
-    """A CSC copy of sparse ``X`` and the column index of each stored entry."""
-    Xc = sparse.csc_array(X)
-    return Xc, np.repeat(np.arange(Xc.shape[1]), np.diff(Xc.indptr))
-
-
-def _two_sum(a, b):
-    """``a + b`` rounded, and the exact rounding error (Knuth's TwoSum)."""
-    total = a + b
-    b_part = total - a
-    return total, (a - (total - b_part)) + (b - b_part)
-
-
-def _weighted_moments(x, w, total, expand):
-    """Count, mean (as hi + lo) and centred sum of squares of ``x`` weighted by ``w``.
-
-    ``total`` sums entries per feature and ``expand`` broadcasts a per-feature
-    array back to the entries. The corrected two-pass algorithm sums deviations
-    from a rough first mean; the correction term cancels that mean's rounding
-    error, so a large common offset costs no precision.
-    """
-    n = total(w)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rough_mean = total(w * x) / n
-        dev = np.where(w > 0, x - expand(rough_mean), 0.0)
-        s1, s2 = total(w * dev), total(w * dev * dev)
-        return n, *_two_sum(rough_mean, s1 / n), np.maximum(s2 - s1 * s1 / n, 0.0)
-
-
-def _chunk_statistics(X, sample_weight):
-    """Float64 moments, min and max per feature, ignoring NaN and zero weights."""
-    n_rows, n_features = X.shape
-    w = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
-    if not sparse.issparse(X):
-        X64 = np.asarray(X, dtype=np.float64)
-        observed = ~np.isnan(X64) & (w > 0)[:, None]
-        x = np.where(observed, X64, 0.0)
-        wx = np.where(observed, w[:, None], 0.0)
-        moments = _weighted_moments(x, wx, lambda a: a.sum(axis=0), lambda m: m)
-        seen = np.where(observed, X64, np.nan)
-        return moments, np.fmin.reduce(seen, axis=0), np.fmax.reduce(seen, axis=0)
-
-    Xc, col = _csc_columns(X)
-    values, w_entry = Xc.data.astype(np.float64), w[Xc.indices]
-    keep = ~np.isnan(values) & (w_entry > 0)
-    # Implicit zeros of positive weight become one pseudo-entry per column.
-    positive = w > 0
-    stored_positive = np.bincount(col, weights=positive[Xc.indices], minlength=n_features)
-    has_zero = positive.sum() - stored_positive > 0
-    zero_weight = w.sum() - np.bincount(col, weights=w_entry, minlength=n_features)
-    x = np.concatenate([values[keep], np.zeros(has_zero.sum())])
-    wx = np.concatenate([w_entry[keep], zero_weight[has_zero]])
-    cx = np.concatenate([col[keep], np.flatnonzero(has_zero)])
-
-    def total(a):  # bincount returns ints for empty input
-        return np.bincount(cx, weights=a, minlength=n_features).astype(np.float64)
-
-    moments = _weighted_moments(x, wx, total, lambda m: m[cx])
-    data_min, data_max = np.full(n_features, np.inf), np.full(n_features, -np.inf)
-    np.minimum.at(data_min, cx, x)
-    np.maximum.at(data_max, cx, x)
-    unseen = np.bincount(cx, minlength=n_features) == 0
-    data_min[unseen] = data_max[unseen] = np.nan
-    return moments, data_min, data_max
-
-
-def _merge_moments(a, b):
-    """Chan et al.'s pairwise update of two (count, mean_hi, mean_lo, m2) summaries.
-
-    The mean is carried as an unevaluated sum hi + lo, so that the difference
-    of two means keeps its digits even when both sit on a large offset, and
-    rounding does not pile up over many ``partial_fit`` calls.
-    """
-    (n_a, hi_a, lo_a, m2_a), (n_b, hi_b, lo_b, m2_b) = a, b
-    n = n_a + n_b
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = n_b / n
-        delta = (hi_b - hi_a) + (lo_b - lo_a)
-        hi, err = _two_sum(hi_a, delta * frac)
-        hi, lo = _two_sum(hi, lo_a + err)
-        m2 = m2_a + m2_b + delta * delta * n_a * frac
-    # An empty side contributes nothing (and its NaN mean must not leak).
-    return [
-        np.where(n_a == 0, only_b, np.where(n_b == 0, only_a, both))
-        for both, only_a, only_b in zip((n, hi, lo, m2), a, b)
-    ]
 
 
 class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -304,7 +206,7 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 ensure_non_negative=True,
                 allow_all_zero_weights=allow_all_zero_weights,
             )
-        chunk, min_b, max_b = _chunk_statistics(X, sample_weight)
+        chunk, min_b, max_b = chunk_statistics(X, sample_weight)
 
         if first_call:
             weighted, data_min, data_max = sample_weight is not None, min_b, max_b
@@ -314,7 +216,7 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             weighted = sample_weight is not None or seen.dtype.kind == "f"
             n_a = np.broadcast_to(seen, min_b.shape).astype(np.float64)
             running = (n_a, self.mean_, self._mean_lo, self.var_ * n_a)
-            n, mean, mean_lo, m2 = _merge_moments(running, chunk)
+            n, mean, mean_lo, m2 = merge_moments(running, chunk)
             data_min, data_max = np.fmin(self.data_min_, min_b), np.fmax(self.data_max_, max_b)
 
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -332,7 +234,7 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.data_min_, self.data_max_ = data_min, data_max
         self.scale_ = None
         if self.with_std:
-            constant = _is_constant_feature(var, mean, n)
+            constant = is_constant_feature(var, mean, n)
             self.scale_ = np.where(constant, 1.0, np.sqrt(var) + self.epsilon)
         return self
 
@@ -343,7 +245,7 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if not np.isinf(values).any():
             return
         if sparse.issparse(X):
-            Xc, col = _csc_columns(X)
+            Xc, col = csc_columns(X)
             column = int(col[np.isinf(Xc.data)][0])
         else:
             column = int(np.flatnonzero(np.isinf(X).any(axis=0))[0])
@@ -502,13 +404,13 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ensure_all_finite=False,
         )
         self._check_no_inf(X)
-        (n, new_mean, _, m2), _, _ = _chunk_statistics(X, None)
+        (n, new_mean, _, m2), _, _ = chunk_statistics(X, None)
         with np.errstate(invalid="ignore", divide="ignore"):
             new_var = m2 / n
             train_std, new_std = np.sqrt(self.var_), np.sqrt(new_var)
             n_out = self._count_out_of_range(X)
-            train_constant = _is_constant_feature(self.var_, self.mean_, self.n_samples_seen_)
-            new_constant = _is_constant_feature(new_var, new_mean, n)
+            train_constant = is_constant_feature(self.var_, self.mean_, self.n_samples_seen_)
+            new_constant = is_constant_feature(new_var, new_mean, n)
             mean_shift = np.abs(new_mean - self.mean_) / np.where(train_constant, 1.0, train_std)
             std_ratio = np.where(train_constant, np.where(new_constant, 1.0, np.inf), new_std / train_std)
             out_of_range = n_out / n
@@ -537,7 +439,7 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         low, high = self.data_min_, self.data_max_
         if not sparse.issparse(X):
             return ((X < low) | (X > high)).sum(axis=0).astype(np.float64)
-        Xc, col = _csc_columns(X)
+        Xc, col = csc_columns(X)
         outside = (Xc.data < low[col]) | (Xc.data > high[col])
         implicit = Xc.shape[0] - np.diff(Xc.indptr)
         zero_outside = (low > 0) | (high < 0)
