@@ -1,5 +1,7 @@
 """Elementwise activation layers and their registry."""
 
+import numpy as np
+
 from . import _functional as F
 from ._base import Layer
 
@@ -10,20 +12,20 @@ class _Elementwise(Layer):
     _fwd = staticmethod(F.identity_forward)
     _bwd = staticmethod(F.identity_backward)
 
-    def forward(self, X, *, training):
+    def forward(self, X: np.ndarray, *, training: bool) -> np.ndarray:
         A = self._fwd(X, out=self._workspace("A", X.shape, X.dtype))
         self._cache = A
         return A
 
-    def backward(self, dY, *, need_input_grad=True):
+    def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
             return None
         return self._bwd(dY, self._cache, out=self._workspace("dX", dY.shape, dY.dtype))
 
-    def infer(self, X):
+    def infer(self, X: np.ndarray) -> np.ndarray:
         return self._fwd(X)
 
-    def infer_owned(self, X):
+    def infer_owned(self, X: np.ndarray) -> np.ndarray:
         return self._fwd(X, out=X)
 
 
@@ -59,18 +61,18 @@ class GELU(Layer):
     about 1e-3 of the exact ``z * Phi(z)`` and needs no special functions.
     """
 
-    def forward(self, X, *, training):
+    def forward(self, X: np.ndarray, *, training: bool) -> np.ndarray:
         A, t = F.gelu_forward(X)
         self._cache = (X, t)
         return A
 
-    def backward(self, dY, *, need_input_grad=True):
+    def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
             return None
         X, t = self._cache
         return F.gelu_backward(dY, X, t)
 
-    def infer(self, X):
+    def infer(self, X: np.ndarray) -> np.ndarray:
         return F.gelu_forward(X)[0]
 
 

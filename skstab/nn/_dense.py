@@ -57,21 +57,21 @@ class Dense(Layer):
     def _n_out(self, n_in):
         return self.n_out
 
-    def forward(self, X, *, training):
+    def forward(self, X: np.ndarray, *, training: bool) -> np.ndarray:
         W = self.params["W"]
         out = self._workspace("Y", (X.shape[0], self.n_out), W.dtype)
         self._cache = X
         return dense_forward(X, W, self.params["b"], out=out)
 
-    def backward(self, dY, *, need_input_grad=True):
+    def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
         X = self._cache
         dX = self._workspace("dX", X.shape, dY.dtype) if need_input_grad else None
         return dense_backward(dY, X, self.params["W"], self.grads["W"], self.grads["b"], dX=dX)
 
-    def infer(self, X):
+    def infer(self, X: np.ndarray) -> np.ndarray:
         return dense_forward(X, self.params["W"], self.params["b"])
 
-    def infer_folded(self, X, scale, shift):
+    def infer_folded(self, X: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> np.ndarray:
         """Inference of this layer followed by ``Y * scale + shift``, as one affine map."""
         return dense_forward(X, self.params["W"] * scale, self.params["b"] * scale + shift)
 

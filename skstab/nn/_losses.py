@@ -27,7 +27,7 @@ class _Loss(ABC):
 
     out_activation = "identity"
 
-    def link(self, Z):
+    def link(self, Z: np.ndarray) -> np.ndarray:
         """Map raw outputs to predictions (identity, probabilities...)."""
         return Z
 
@@ -35,7 +35,9 @@ class _Loss(ABC):
     def _per_row(self, Z, Y):
         """Unweighted loss of each row, shape (n_samples,), and its gradient (a new array)."""
 
-    def __call__(self, Z, Y, sample_weight=None):
+    def __call__(
+        self, Z: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
         """Weighted mean loss and its gradient with respect to ``Z``.
 
         Parameters
@@ -97,10 +99,10 @@ class SoftmaxCrossEntropy(_Loss):
 
     out_activation = "softmax"
 
-    def link(self, Z):
+    def link(self, Z: np.ndarray) -> np.ndarray:
         return F.softmax(Z)
 
-    def log_link(self, Z):
+    def log_link(self, Z: np.ndarray) -> np.ndarray:
         """``log(softmax(Z))`` without underflow to ``-inf``."""
         return F.log_softmax(Z)
 
@@ -130,10 +132,10 @@ class SigmoidCrossEntropy(_Loss):
 
     out_activation = "logistic"
 
-    def link(self, Z):
+    def link(self, Z: np.ndarray) -> np.ndarray:
         return F.sigmoid(Z)
 
-    def log_link(self, Z):
+    def log_link(self, Z: np.ndarray) -> np.ndarray:
         """``log(sigmoid(Z))`` without underflow to ``-inf``."""
         return F.log_sigmoid(Z)
 

@@ -41,7 +41,7 @@ class _Norm(Layer):
         X_hat, inv_std = normalize_forward(centred, var, self.epsilon, out=centred)
         return X_hat, inv_std, None, False
 
-    def forward(self, X, *, training):
+    def forward(self, X: np.ndarray, *, training: bool) -> np.ndarray:
         return self._forward(X, training, None)
 
     def _forward(self, X, training, sample_weight):
@@ -52,7 +52,7 @@ class _Norm(Layer):
         Y += self.params["beta"]
         return Y
 
-    def backward(self, dY, *, need_input_grad=True):
+    def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
         X_hat, inv_std, weights, frozen = self._cache
         gamma, dgamma, dbeta = self.params["gamma"], self.grads["gamma"], self.grads["beta"]
         scratch = self._workspace("scratch", dY.shape, dY.dtype)
@@ -71,7 +71,7 @@ class _Norm(Layer):
         normalize_backward(self._group(dX_hat), self._group(X_hat), inv_std, self._axis, out=self._group(dX))
         return dX
 
-    def infer(self, X):
+    def infer(self, X: np.ndarray) -> np.ndarray:
         X_hat, _, _, _ = self._statistics(self._group(X), False, None, None)
         return X_hat.reshape(X.shape) * self.params["gamma"] + self.params["beta"]
 
@@ -130,7 +130,7 @@ class BatchNorm(_Norm):
         super().__init__(n_features, epsilon=epsilon)
         self.momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
 
-    def forward(self, X, *, training, sample_weight=None):
+    def forward(self, X: np.ndarray, *, training: bool, sample_weight: np.ndarray | None = None) -> np.ndarray:
         """Normalize ``X``; in training, with the batch's statistics weighted by ``sample_weight``."""
         return self._forward(X, training, sample_weight)
 
@@ -154,7 +154,7 @@ class BatchNorm(_Norm):
         X_hat, inv_std = normalize_forward(centred, var, self.epsilon, out=centred)
         return X_hat, inv_std, weights, False
 
-    def inference_affine(self):
+    def inference_affine(self) -> tuple[np.ndarray, np.ndarray]:
         scale = self.params["gamma"] / np.sqrt(self.buffers["running_var"] + self.epsilon)
         return scale, self.params["beta"] - self.buffers["running_mean"] * scale
 

@@ -33,7 +33,7 @@ def _l2_norm(array):
     return largest * math.sqrt(float(np.dot(wide, wide)))
 
 
-def clip_grad_norm_(grads, max_norm=None):
+def clip_grad_norm_(grads: np.ndarray, max_norm: float | None = None) -> float:
     r"""Scale gradients in place so that their global L2 norm is at most ``max_norm``.
 
     Parameters
