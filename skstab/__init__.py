@@ -5,7 +5,7 @@ from importlib.metadata import version as _version
 from . import exceptions
 from ._aligner import FeatureAligner
 from ._classifier import StabilizedMLPClassifier
-from ._config import NormalizationConfig, OptimizerConfig, SchedulerConfig, TrainingConfig
+from ._config import TrainingConfig
 from ._plotting import plot_training_curves
 from ._presets import PRESETS
 from ._regressor import StabilizedMLPRegressor
@@ -14,10 +14,7 @@ __version__ = _version("skstab")
 
 __all__ = [
     "FeatureAligner",
-    "NormalizationConfig",
-    "OptimizerConfig",
     "PRESETS",
-    "SchedulerConfig",
     "StabilizedMLPClassifier",
     "StabilizedMLPRegressor",
     "TrainingConfig",
