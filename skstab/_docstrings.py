@@ -13,7 +13,8 @@ SHARED_PARAMETERS = """
         add ``weight_decay`` to the gradient as an L2 penalty. Biases and
         normalization parameters are never decayed. ``"sgd"`` uses
         ``momentum`` and ``nesterovs_momentum``; ``"rmsprop"`` averages squared
-        gradients with decay 0.99 and uses ``epsilon``. See
+        gradients with decay 0.99 and uses ``epsilon``. Any name added to
+        :data:`skstab.optim.OPTIMIZERS` is accepted too. See
         :ref:`user_guide_optimizer`.
     learning_rate_init : float, default=3e-3
         Peak learning rate, reached at the end of ``warmup``; the schedule
@@ -57,7 +58,8 @@ SHARED_PARAMETERS = """
         ``min_learning_rate`` over the ``max_iter`` epochs. ``"step"``
         divides the rate by 10 three times, at evenly spaced epochs of the
         decay phase; ``"constant"`` keeps the peak rate. Cosine lowers the
-        rate smoothly, slowly at first and near the end. See
+        rate smoothly, slowly at first and near the end. Any name added to
+        :data:`skstab.optim.SCHEDULES` is accepted too. See
         :ref:`user_guide_schedule`.
     min_learning_rate : float, default=1e-5
         Learning rate at the end of the decay; the schedule never goes below
@@ -84,6 +86,7 @@ SHARED_PARAMETERS = """
         rows are noise. At prediction batch normalization uses its frozen
         running statistics (layer and group normalization work row by row),
         so a row's prediction never depends on the rows predicted with it.
+        Any name added to :data:`skstab.nn.NORMALIZATIONS` is accepted too.
         See :ref:`user_guide_normalization`.
     norm_momentum : float, default=0.9
         Weight of the old running statistics in batch normalization: each
