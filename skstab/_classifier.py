@@ -64,6 +64,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        input_scaling="robust",
         optimizer="adamw",
         learning_rate_init=3e-3,
         batch_size=32,
@@ -84,6 +85,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         norm_momentum=0.9,
         norm_epsilon=1e-5,
         n_groups=4,
+        batchnorm_statistics="population",
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -91,7 +93,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         warm_start=False,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=None,
         compute_dtype="auto",
         gradient_accumulation_steps=1,
         class_weight=None,
@@ -99,6 +101,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
+            input_scaling=input_scaling,
             optimizer=optimizer,
             learning_rate_init=learning_rate_init,
             batch_size=batch_size,
@@ -119,6 +122,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             norm_momentum=norm_momentum,
             norm_epsilon=norm_epsilon,
             n_groups=n_groups,
+            batchnorm_statistics=batchnorm_statistics,
             shuffle=shuffle,
             random_state=random_state,
             tol=tol,
@@ -177,7 +181,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _encode_targets(self, y, first_pass, classes=None):
+    def _encode_targets(self, y, sample_weight, first_pass, classes=None):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -24,14 +25,27 @@ from . import nn, optim
 from ._builders import build_network, build_optimizer, build_schedule, hidden_sizes, resolve_normalization
 from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
+from ._scaling import robust_statistics, scale_features, standard_statistics
 from ._stopping import still_improving
-from ._training import Settings, TrainingState, Validation, train, updates_per_epoch
-from .exceptions import DivergenceRecoveryWarning, TrainingInterruptedWarning
+from ._training import Settings, TrainingState, Validation, check_fit, train, updates_per_epoch
+from .exceptions import (
+    DivergenceRecoveryWarning,
+    InferenceMismatchWarning,
+    NoProgressWarning,
+    TrainingInterruptedWarning,
+)
 from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 from .utils._warnings import warn_at_caller
 
 #: Rows from which compute_dtype="auto" trains float64 input in float32.
 FLOAT32_MIN_ROWS = 10_000
+#: InferenceMismatchWarning fires when the inference-mode loss on training rows exceeds the
+#: training-mode loss by more than this share of the first epoch's loss.
+INFERENCE_GAP_MARGIN = 0.1
+#: Epochs the end-of-fit convergence test looks back over when plateau stopping is off.
+CONVERGENCE_WINDOW = 10
+#: Rows scaled and predicted at a time.
+SCALE_CHUNK_ROWS = 65_536
 
 
 @contextmanager
@@ -69,6 +83,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [registry_options(nn.ACTIVATIONS)],
+        "input_scaling": [StrOptions({"robust", "standard"}), None],
         "optimizer": [registry_options(optim.OPTIMIZERS)],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -89,6 +104,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         "norm_momentum": [Interval(Real, 0, 1, closed="left")],
         "norm_epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_groups": [Interval(Integral, 1, None, closed="left")],
+        "batchnorm_statistics": [StrOptions({"population", "running"})],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -96,7 +112,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         "warm_start": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf}), None],
         "compute_dtype": [StrOptions({"auto", "float32", "float64"})],
         "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
     }
@@ -106,6 +122,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        input_scaling="robust",
         optimizer="adamw",
         learning_rate_init=3e-3,
         batch_size=32,
@@ -126,6 +143,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         norm_momentum=0.9,
         norm_epsilon=1e-5,
         n_groups=4,
+        batchnorm_statistics="population",
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -133,12 +151,13 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         warm_start=False,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=None,
         compute_dtype="auto",
         gradient_accumulation_steps=1,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.input_scaling = input_scaling
         self.optimizer = optimizer
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
@@ -159,6 +178,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         self.norm_momentum = norm_momentum
         self.norm_epsilon = norm_epsilon
         self.n_groups = n_groups
+        self.batchnorm_statistics = batchnorm_statistics
         self.shuffle = shuffle
         self.random_state = random_state
         self.tol = tol
@@ -173,7 +193,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
     # -- hooks for the subclasses ------------------------------------------------
 
     @abstractmethod
-    def _encode_targets(self, y, first_pass, classes=None):
+    def _encode_targets(self, y, sample_weight, first_pass, classes=None):
         """Return ``(Y, stratify)``: 2-D float targets, and labels to stratify on or None."""
 
     @abstractmethod
@@ -229,14 +249,31 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             # One row can be learned from incrementally, but not fitted on its own.
             ensure_min_samples=1 if incremental else 2,
         )
-        X = X.astype(self._resolve_dtype(X) if first_pass else self.net_.params.dtype, copy=False)
+        dtype = self._resolve_dtype(X) if first_pass else self.net_.params.dtype
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-        Y, stratify = self._encode_targets(y, first_pass, classes)
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+        Y, stratify = self._encode_targets(y, sample_weight, first_pass, classes)
         sample_weight = self._apply_class_weight(y, sample_weight)
         if first_pass:
-            warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
+            self._fit_input_scaling(X, sample_weight)
+        X = self._scale_inputs(X, dtype)
         return _Data(X, Y.astype(X.dtype, copy=False), sample_weight, stratify)
+
+    def _fit_input_scaling(self, X, sample_weight):
+        """Fit the per-feature centre and scale of ``input_scaling`` on the training rows."""
+        self.input_center_ = self.input_scale_ = None
+        if self.input_scaling is None or sparse.issparse(X):
+            warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
+            return
+        statistics = robust_statistics if self.input_scaling == "robust" else standard_statistics
+        self.input_center_, self.input_scale_ = statistics(X, sample_weight)
+
+    def _scale_inputs(self, X, dtype):
+        """``X`` scaled as fitted (smoothly clipped after robust scaling), in the compute ``dtype``."""
+        if self.input_center_ is None:
+            return X.astype(dtype, copy=False)
+        clip = self.input_scaling == "robust"
+        return scale_features(X, self.input_center_, self.input_scale_, clip=clip, dtype=dtype)
 
     def _build_or_resume(self, data, first_pass, incremental):
         """The network, optimizer, schedule and training state this call trains with."""
@@ -287,9 +324,10 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             accumulation_steps=self.gradient_accumulation_steps,
+            population_statistics=self.batchnorm_statistics == "population",
         )
         with _verbosity(self.verbose):
-            return train(
+            result = train(
                 run.net,
                 self._make_loss(),
                 run.optimizer,
@@ -302,6 +340,10 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
                 state=run.state,
                 validation=validation,
             )
+        result.check = check_fit(
+            run.net, self._make_loss(), X, Y, sample_weight, self._init_output_bias(Y, sample_weight)
+        )
+        return result
 
     def _check_params(self, params, n_train):
         """Cross-parameter rules; returns the normalization the network gets."""
@@ -385,6 +427,8 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             self.best_validation_score_ = None
             self.best_loss_ = float(min(self.loss_curve_))
         self.out_activation_ = self._make_loss().out_activation
+        check, first_loss = result.check, self._state_first_loss(run)
+        self.inference_gap_ = 0.0 if check is None else (check.inference_loss - check.training_loss) / first_loss
         self._rng, self._schedule, self._optimizer, self._state = run.rng, run.schedule, run.optimizer, run.state
 
     def _report(self, result, incremental):
@@ -413,24 +457,60 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             )
             return
         warn_persistent_clipping(self.clip_fraction_curve_, self.clip_norm, self.learning_rate_init)
-        if (
-            not incremental
-            and not result.converged
-            and still_improving(self.loss_curve_[-self.n_iter_ :], n_iter_no_change=self.n_iter_no_change, tol=self.tol)
-        ):
+        if self.inference_gap_ > INFERENCE_GAP_MARGIN:
+            warn_at_caller(
+                f"On training rows the network's inference-mode loss exceeds its training-mode loss by "
+                f"{self.inference_gap_:.0%} of the first epoch's loss: predictions disagree with what training "
+                "measured. Keep batchnorm_statistics='population' or use normalization='layer'.",
+                InferenceMismatchWarning,
+            )
+        if incremental:
+            return
+        window = CONVERGENCE_WINDOW if self.n_iter_no_change is None else self.n_iter_no_change
+        improving = not result.converged and still_improving(
+            self.loss_curve_[-self.n_iter_ :], n_iter_no_change=window, tol=self.tol
+        )
+        check = result.check
+        if check is not None and check.inference_loss >= check.constant_loss:
+            advice = (
+                "It was still improving when the epochs ran out: raise max_iter."
+                if improving
+                else f"Lower learning_rate_init (now {self.learning_rate_init:g}) by a factor of 10, keep "
+                "input_scaling on, and look at loss_curve_."
+            )
+            warn_at_caller(
+                f"The trained network's loss on training rows ({check.inference_loss:.4g}) is no lower than that "
+                f"of a constant prediction ({check.constant_loss:.4g}): the model did not learn. {advice}",
+                NoProgressWarning,
+            )
+        elif improving:
             warn_at_caller(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
 
+    @staticmethod
+    def _state_first_loss(run):
+        """The first epoch's loss: the scale the inference gap is measured against (1 if unknown)."""
+        first = run.state.first_epoch_loss
+        return first if first else 1.0
+
     # -- inference -----------------------------------------------------------------
 
     def _raw_outputs(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
-        # The network computes in its own dtype; answer in the input's, as scikit-learn does.
-        return self.net_.infer(X).astype(X.dtype, copy=False)
+        dtype = self.net_.params.dtype
+        if self.input_center_ is None:
+            # The network computes in its own dtype; answer in the input's, as scikit-learn does.
+            return self.net_.infer(X).astype(X.dtype, copy=False)
+        # Scaled in chunks, so prediction never holds a scaled copy of all of X.
+        chunks = [
+            self.net_.infer(self._scale_inputs(X[start : start + SCALE_CHUNK_ROWS], dtype))
+            for start in range(0, X.shape[0], SCALE_CHUNK_ROWS)
+        ]
+        return np.concatenate(chunks).astype(X.dtype, copy=False)
 
     @property
     def coefs_(self):

@@ -7,6 +7,7 @@ from sklearn.metrics import r2_score
 from . import nn
 from ._docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
 from ._mlp import _BaseStabilizedMLP
+from ._scaling import standard_statistics
 from .utils._validation import _fit_context
 
 
@@ -50,6 +51,88 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
     _numeric_targets = True
 
+    _parameter_constraints = {
+        **_BaseStabilizedMLP._parameter_constraints,
+        "standardize_target": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        input_scaling="robust",
+        optimizer="adamw",
+        learning_rate_init=3e-3,
+        batch_size=32,
+        max_iter=50,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        weight_decay=0.01,
+        clip_norm=1.0,
+        lr_schedule="cosine",
+        min_learning_rate=1e-5,
+        warmup=0.05,
+        decay_start_epoch=0,
+        beta_1_warmup=False,
+        normalization="auto",
+        norm_momentum=0.9,
+        norm_epsilon=1e-5,
+        n_groups=4,
+        batchnorm_statistics="population",
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=None,
+        compute_dtype="auto",
+        gradient_accumulation_steps=1,
+        standardize_target=True,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            input_scaling=input_scaling,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            weight_decay=weight_decay,
+            clip_norm=clip_norm,
+            lr_schedule=lr_schedule,
+            min_learning_rate=min_learning_rate,
+            warmup=warmup,
+            decay_start_epoch=decay_start_epoch,
+            beta_1_warmup=beta_1_warmup,
+            normalization=normalization,
+            norm_momentum=norm_momentum,
+            norm_epsilon=norm_epsilon,
+            n_groups=n_groups,
+            batchnorm_statistics=batchnorm_statistics,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            compute_dtype=compute_dtype,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+        )
+        self.standardize_target = standardize_target
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the network to X and y.
@@ -90,14 +173,19 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _encode_targets(self, y, first_pass, classes=None):
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+    def _encode_targets(self, y, sample_weight, first_pass, classes=None):
+        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(np.float64, copy=False)
         if first_pass:
             self.n_outputs_ = Y.shape[1]
             self._y_ndim = y.ndim
+            self.target_mean_, self.target_scale_ = (
+                standard_statistics(Y, sample_weight) if self.standardize_target else (None, None)
+            )
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {Y.shape[1]} outputs, but the model was fitted on {self.n_outputs_}.")
-        return Y.astype(np.float64, copy=False), None
+        if self.target_mean_ is None:
+            return Y, None
+        return (Y - self.target_mean_) / self.target_scale_, None
 
     def _make_loss(self):
         return nn.SquaredError()
@@ -119,6 +207,8 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             Predictions, shaped like the training targets.
         """
         Z = self._raw_outputs(X)
+        if self.target_mean_ is not None:
+            Z = (Z * self.target_scale_ + self.target_mean_).astype(Z.dtype, copy=False)
         return Z.ravel() if self._y_ndim == 1 else Z
 
     def __sklearn_tags__(self):

@@ -41,8 +41,8 @@ def judge_epoch(state, *, loss, score, tol, n_iter_no_change):
         The epoch's held-out score (higher is better), or None.
     tol : float
         Smallest change that counts as an improvement.
-    n_iter_no_change : int or float
-        Epochs without improvement tolerated.
+    n_iter_no_change : int, float or None
+        Epochs without improvement tolerated; ``None`` never stops.
 
     Returns
     -------
@@ -58,7 +58,7 @@ def judge_epoch(state, *, loss, score, tol, n_iter_no_change):
         best = loss < state.best_loss
         state.best_loss = min(state.best_loss, loss)
     state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-    stop = state.no_improvement_count > n_iter_no_change
+    stop = n_iter_no_change is not None and state.no_improvement_count > n_iter_no_change
     if stop:
         logger.info(
             "%s did not improve more than tol=%f for %d consecutive epochs. Stopping.",

@@ -69,8 +69,12 @@ class Settings:
 
     ``tol`` and ``n_iter_no_change``: stop once the monitored quantity has
     failed to improve by ``tol`` for more than ``n_iter_no_change``
-    consecutive epochs. ``accumulation_steps`` batches are backpropagated
-    before each optimizer update, whose gradient is their weighted mean.
+    consecutive epochs (``None``: never stop early). ``accumulation_steps``
+    batches are backpropagated before each optimizer update, whose gradient
+    is their weighted mean. ``population_statistics``: after training, and
+    before every validation score, set the running statistics of batch
+    normalization to their exact values over the training rows
+    (:meth:`skstab.nn.Sequential.recompute_statistics`).
     """
 
     n_epochs: int
@@ -78,9 +82,10 @@ class Settings:
     shuffle: bool = True
     clip_norm: float = None
     tol: float = 1e-4
-    n_iter_no_change: int = 10
+    n_iter_no_change: int | None = 10
     accumulation_steps: int = 1
     max_recoveries: int = MAX_RECOVERIES
+    population_statistics: bool = False
 
 
 @dataclass
@@ -144,6 +149,8 @@ class TrainingResult:
         Whether the stopping rule ended training before the epoch budget.
     interrupted : bool
         Whether a KeyboardInterrupt ended training.
+    check : FitCheck or None
+        Set by the caller: see :func:`check_fit`.
     """
 
     loss_curve: list = field(default_factory=list)
@@ -157,6 +164,7 @@ class TrainingResult:
     n_samples_seen: int = 0
     converged: bool = False
     interrupted: bool = False
+    check: object = None
 
 
 class _BatchSource:
@@ -400,6 +408,8 @@ def train(
                 break
             score = None
             if validation is not None:
+                if settings.population_statistics:
+                    net.recompute_statistics(X, sample_weight)
                 score = float(validation.score(net.infer(validation.X)))
                 result.validation_scores.append(score)
                 logger.info("Validation score: %f", score)
@@ -413,7 +423,10 @@ def train(
                 break
             epoch += 1
     if validation is not None and state.best_state is not None:
+        # Saved right after its epoch, with statistics recomputed for its weights when asked.
         net.load_state(state.best_state)
+    elif settings.population_statistics:
+        net.recompute_statistics(X, sample_weight)
     result.n_steps = curves.size
     result.lr_curve = curves.lr[: curves.size].copy()
     result.grad_norm_curve = curves.grad_norm[: curves.size].copy()
@@ -445,3 +458,47 @@ def _recover(result, state, settings, epoch, failure):
     state.lr_scale *= 0.5
     result.recoveries.append({"epoch": epoch + 1, "update": state.step, "reason": failure, "lr_scale": state.lr_scale})
     logger.info("%s in epoch %d: rolled back, learning rate scale now %g", failure, epoch + 1, state.lr_scale)
+
+
+#: Most training rows the end-of-fit check looks at.
+CHECK_SAMPLE_ROWS = 2048
+
+
+@dataclass(frozen=True)
+class FitCheck:
+    """Losses of the trained network on a sample of its training rows.
+
+    ``training_loss`` and ``inference_loss`` are the network's loss in
+    training mode (batch statistics of the sample) and in inference mode;
+    ``constant_loss`` is the loss of the best constant prediction (the
+    weighted mean target, or the class frequencies), which a network that
+    learned anything beats.
+    """
+
+    training_loss: float
+    inference_loss: float
+    constant_loss: float
+
+
+def check_fit(net, loss_fn, X, Y, sample_weight, constant_output):
+    """Evaluate the trained network on an evenly strided sample of at most ``CHECK_SAMPLE_ROWS`` training rows.
+
+    The network's state is left as it was; networks without running
+    statistics compute the same thing in both modes and are run once.
+    Returns a :class:`FitCheck`, or None when the sample carries no weight.
+    """
+    rows = slice(None, None, max(1, X.shape[0] // CHECK_SAMPLE_ROWS))
+    X, Y = X[rows], Y[rows]
+    weights = None if sample_weight is None else sample_weight[rows]
+    if weights is not None and not weights.sum() > 0:
+        return None
+    inference_loss, _ = loss_fn(net.infer(X), Y, weights)
+    training_loss = inference_loss
+    if any(layer.has_running_statistics for layer in net.layers):
+        saved = net.state()
+        try:
+            training_loss, _ = loss_fn(net.forward(X, training=True, sample_weight=weights), Y, weights)
+        finally:
+            net.load_state(saved)
+    constant_loss, _ = loss_fn(np.broadcast_to(constant_output, Y.shape).astype(Y.dtype), Y, weights)
+    return FitCheck(float(training_loss), float(inference_loss), float(constant_loss))

@@ -13,6 +13,8 @@ Class                                Reports
 :class:`GradientClippingWarning`     gradients clipped on most updates late in a run
 :class:`DivergenceRecoveryWarning`   a run that diverged and was rolled back at a lower rate
 :class:`TrainingInterruptedWarning`  a ``fit`` cut short by Ctrl-C
+:class:`InferenceMismatchWarning`    a model that predicts worse than it trained on the same rows
+:class:`NoProgressWarning`           a model that does no better than a constant prediction
 :class:`DivergenceError`             a run that kept diverging after every rollback
 ===================================  ===========================================================
 
@@ -41,6 +43,8 @@ __all__ = [
     "DivergenceError",
     "DivergenceRecoveryWarning",
     "GradientClippingWarning",
+    "InferenceMismatchWarning",
+    "NoProgressWarning",
     "ScaleDisparityWarning",
     "SmallBatchNormWarning",
     "TrainingInterruptedWarning",
@@ -171,6 +175,44 @@ class TrainingInterruptedWarning(UserWarning):
     >>> from skstab.exceptions import TrainingInterruptedWarning
     >>> issubclass(TrainingInterruptedWarning, UserWarning)
     True
+    """
+
+
+class InferenceMismatchWarning(UserWarning):
+    """The network does clearly worse in inference mode than in training mode on its training rows.
+
+    Batch normalization normalizes with the statistics of each batch while
+    training and with stored statistics at prediction. When the stored ones
+    do not describe what the final weights produce (running averages that
+    trail a fast-moving first layer, say), predictions disagree with what
+    training measured, silently. By default skstab recomputes the stored
+    statistics from the training rows with the final weights
+    (``batchnorm_statistics="population"``), so this warning means something
+    else differs between the two modes.
+
+    It fires when the inference-mode loss on up to 2,048 training rows
+    exceeds the training-mode loss on the same rows by more than 10% of the
+    first epoch's loss; the measured share is the fitted attribute
+    ``inference_gap_``.
+
+    What to do: keep ``batchnorm_statistics="population"``, or use
+    ``normalization="layer"``, which computes the same thing in both modes.
+    """
+
+
+class NoProgressWarning(UserWarning):
+    """A trained network does no better on its training rows than a constant prediction: it did not learn.
+
+    The constant prediction is the weighted mean target (regression) or the
+    class frequencies (classification), where the output layer starts; the
+    comparison uses up to 2,048 training rows.
+
+    Usually the learning rate is far too large (the loss jumps around or
+    saturates the network), sometimes far too small, or the features carry a
+    scale the network cannot absorb.
+
+    What to do: change ``learning_rate_init`` by a factor of 10 (down first),
+    keep ``input_scaling`` on, and look at ``loss_curve_``.
     """
 
 

@@ -52,8 +52,16 @@ def _categories(caught):
 def test_scale_disparity_warns_on_raw_features_and_names_them():
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     with pytest.warns(ScaleDisparityWarning, match="FeatureAligner") as caught:
-        StabilizedMLPClassifier(**SMALL).fit(X, y)
+        StabilizedMLPClassifier(input_scaling=None, **SMALL).fit(X, y)
     assert "'worst area'" in str(caught[0].message)
+
+
+@pytest.mark.parametrize("input_scaling", ["robust", "standard"])
+def test_no_scale_warning_when_the_estimator_scales_its_inputs(input_scaling):
+    X, y = load_breast_cancer(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScaleDisparityWarning)
+        StabilizedMLPClassifier(input_scaling=input_scaling, **SMALL).fit(X, y)
 
 
 def test_no_scale_warning_behind_feature_aligner():
@@ -278,7 +286,7 @@ def test_exceptions_are_user_warnings():
 def test_dataframe_feature_names_reach_the_scale_warning():
     frame = pd.DataFrame({"small": np.linspace(0, 1e-3, 50), "large": np.linspace(0, 1e3, 50)})
     with pytest.warns(ScaleDisparityWarning, match="'large'.*'small'"):
-        StabilizedMLPRegressor(**SMALL).fit(frame, np.arange(50.0))
+        StabilizedMLPRegressor(input_scaling=None, **SMALL).fit(frame, np.arange(50.0))
 
 
 def test_exploding_loss_returns_to_the_best_epoch_at_half_the_rate():

@@ -49,7 +49,7 @@ def test_predict_proba_binary():
     assert clf.n_outputs_ == 1
     assert clf.out_activation_ == "logistic"
     assert proba.shape == (X.shape[0], 2)
-    p = expit(clf.net_.infer(X)[:, 0])
+    p = expit(clf._raw_outputs(X)[:, 0])
     assert_allclose(proba[:, 1], p, rtol=1e-12, atol=0)
     assert_array_equal(proba[:, 0], 1 - proba[:, 1])
     assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-15)
@@ -65,7 +65,7 @@ def test_predict_proba_multiclass():
     assert clf.out_activation_ == "softmax"
     assert clf.coefs_[-1].shape == (16, 3)
     assert proba.shape == (X.shape[0], 3)
-    assert_allclose(proba, softmax(clf.net_.infer(X), axis=1), rtol=1e-12, atol=1e-15)
+    assert_allclose(proba, softmax(clf._raw_outputs(X), axis=1), rtol=1e-12, atol=1e-15)
     assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-14)
     assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
 
@@ -82,7 +82,7 @@ def test_multilabel_classification(dtype):
     assert pred.shape == Y.shape
     assert pred.dtype == Y.dtype
     assert set(np.unique(pred.astype(int))) <= {0, 1}
-    assert_array_equal(pred, (clf.net_.infer(X) > 0).astype(dtype))
+    assert_array_equal(pred, (clf._raw_outputs(X) > 0).astype(dtype))
 
 
 def test_predict_proba_multilabel():
@@ -91,9 +91,10 @@ def test_predict_proba_multilabel():
     proba = clf.predict_proba(X)
 
     assert proba.shape == Y.shape
-    assert_allclose(proba, expit(clf.net_.infer(X)), rtol=1e-12, atol=0)
+    assert_allclose(proba, expit(clf._raw_outputs(X)), rtol=1e-12, atol=0)
     assert_array_equal(clf.predict(X), (proba > 0.5).astype(Y.dtype))
-    # Saturated outputs stay strictly inside (0, 1).
+    # Saturated outputs stay strictly inside (0, 1); unscaled inputs reach them.
+    clf = StabilizedMLPClassifier(**FAST, input_scaling=None).fit(X, Y)
     saturated = clf.predict_proba(X * 1e6)
     assert np.all((saturated > 0) & (saturated < 1))
     assert np.any(saturated > 0.999) and np.any(saturated < 0.001)
@@ -108,9 +109,10 @@ def test_predict_log_proba(target):
     assert log_proba.shape == clf.predict_proba(X).shape
     assert_allclose(log_proba, np.log(clf.predict_proba(X)), rtol=1e-10, atol=1e-14)
 
-    # Outputs so large that exp underflows: still finite, and the exact log link.
+    # Outputs so large that exp underflows (reached on unscaled inputs): still finite, and the exact log link.
+    clf = StabilizedMLPClassifier(**FAST, input_scaling=None).fit(X, y)
     X_big = X * 1e6
-    Z = clf.net_.infer(X_big)
+    Z = clf._raw_outputs(X_big)
     log_big = clf.predict_log_proba(X_big)
     assert np.isfinite(log_big).all()
     assert np.all(log_big <= 0)

@@ -301,7 +301,8 @@ def test_coefs_intercepts_layout(Estimator):
     if is_classifier(est):
         assert_allclose(est.predict_proba(X)[:, 1], 1 / (1 + np.exp(-0.25)), rtol=1e-12)
     else:
-        assert_array_equal(est.predict(X), np.full(X.shape[0], 0.25))
+        expected = 0.25 * est.target_scale_[0] + est.target_mean_[0]  # the target is standardized
+        assert_allclose(est.predict(X), np.full(X.shape[0], expected), rtol=1e-12)
 
 
 # -- persistence and parameters ----------------------------------------------------
@@ -389,7 +390,7 @@ def test_not_verbose_logs_nothing(Estimator, caplog, capsys):
 @parametrize_estimator
 def test_convergence_warning_when_still_improving(Estimator):
     X, y = make_data(Estimator)
-    est = Estimator(**{**FAST, "max_iter": 4, "n_iter_no_change": 10})
+    est = Estimator(**{**FAST, "max_iter": 4, "learning_rate_init": 0.05, "n_iter_no_change": 10})
     with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(4\) reached"):
         est.fit(X, y)
     assert est.n_iter_ == 4

@@ -85,6 +85,10 @@ def test_unknown_choices_are_refused_with_the_registered_ones(param, registry):
 # -- warnings point at the user's line ----------------------------------------------------
 
 
+#: Raw breast-cancer features without the estimator's own scaling raise a ScaleDisparityWarning.
+UNSCALED = {"max_iter": 1, "random_state": 0, "input_scaling": None}
+
+
 def _raw_features():
     X, y = load_breast_cancer(return_X_y=True)
     return X, y
@@ -93,9 +97,9 @@ def _raw_features():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda X, y: StabilizedMLPClassifier(max_iter=1, random_state=0).fit(X, y),
-        lambda X, y: make_pipeline(StabilizedMLPClassifier(max_iter=1, random_state=0)).fit(X, y),
-        lambda X, y: cross_val_score(StabilizedMLPClassifier(max_iter=1, random_state=0), X, y, cv=2),
+        lambda X, y: StabilizedMLPClassifier(**UNSCALED).fit(X, y),
+        lambda X, y: make_pipeline(StabilizedMLPClassifier(**UNSCALED)).fit(X, y),
+        lambda X, y: cross_val_score(StabilizedMLPClassifier(**UNSCALED), X, y, cv=2),
     ],
     ids=["fit", "pipeline", "cross_val_score"],
 )

@@ -4,6 +4,8 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from ._functional import column_moments, merge_column_moments
+
 #: Rows per chunk at inference: a few thousand rows keep a hidden layer's
 #: activations in cache, which measured about a quarter faster than whole
 #: arrays on a (256, 256) network.
@@ -40,11 +42,17 @@ class Layer(ABC):
         own inference followed by ``Y * scale + shift``, in one pass. A
         network folds the :meth:`inference_affine` of the next layer into
         such a layer at prediction time.
+    has_running_statistics : bool
+        Whether inference uses statistics gathered in training (batch
+        normalization); such a layer implements
+        ``set_running_statistics(mean, var)``, which
+        :meth:`Sequential.recompute_statistics` calls.
     """
 
     decayed: frozenset = frozenset()
     uses_sample_weight: bool = False
     absorbs_affine: bool = False
+    has_running_statistics: bool = False
 
     def __init__(self):
         self.params = {}
@@ -299,6 +307,41 @@ class Sequential:
                 X = layer.infer(X) if index == 0 else layer.infer_owned(X)
                 index += 1
         return X
+
+    def recompute_statistics(
+        self, X, sample_weight: np.ndarray | None = None, *, chunk_rows: int = INFER_CHUNK_ROWS
+    ) -> None:
+        """Set the running statistics of every layer that keeps them to their exact values over ``X``.
+
+        Running averages gathered during training trail the weights: the
+        statistics of early batches were computed with earlier weights. This
+        replaces them, layer by layer in order, with the weighted mean and
+        (biased) variance of the layer's input over all rows of ``X``, each
+        computed with the layers before it already in inference mode, so
+        inference normalizes with the statistics of the final weights.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_in)
+            Rows to compute the statistics on (the training rows).
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Row weights; rows of weight zero do not count.
+        chunk_rows : int, default=INFER_CHUNK_ROWS
+            Rows per pass, which bounds the memory used.
+        """
+        for index, layer in enumerate(self.layers):
+            if not layer.has_running_statistics:
+                continue
+            moments = (0.0, 0.0, 0.0)
+            for start in range(0, X.shape[0], chunk_rows):
+                H = X[start : start + chunk_rows].astype(self.params.dtype, copy=False)
+                for previous in self.layers[:index]:
+                    H = previous.infer(H)
+                weights = None if sample_weight is None else sample_weight[start : start + chunk_rows]
+                moments = merge_column_moments(moments, column_moments(H, weights))
+            total, mean, m2 = moments
+            if total > 0.0:
+                layer.set_running_statistics(mean, m2 / total)
 
     def state(self) -> tuple:
         """Copies of the flat parameters and every layer's buffers."""

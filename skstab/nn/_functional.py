@@ -216,3 +216,36 @@ def sigmoid(Z):
 def log_sigmoid(Z):
     """``log(sigmoid(z)) = -softplus(-z)``, stable for large ``|z|``."""
     return -np.logaddexp(0, -Z)
+
+
+def column_moments(X, weights=None):
+    """``(total weight, mean, summed squared deviations)`` of the columns of ``X``, in float64.
+
+    With ``weights`` (shape (n_rows,)), rows count by their weight; chunks
+    combine exactly with :func:`merge_column_moments`.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if weights is None:
+        total = float(X.shape[0])
+        mean = X.mean(axis=0) if total else np.zeros(X.shape[1])
+        deviation = X - mean
+        return total, mean, np.einsum("ij,ij->j", deviation, deviation)
+    weights = np.asarray(weights, dtype=np.float64)
+    total = float(weights.sum())
+    if total == 0.0:
+        return 0.0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    mean = weights @ X / total
+    deviation = X - mean
+    return total, mean, weights @ (deviation * deviation)
+
+
+def merge_column_moments(a, b):
+    """Combine two :func:`column_moments` results as if computed on the stacked rows (Chan et al.)."""
+    (n_a, mean_a, m2_a), (n_b, mean_b, m2_b) = a, b
+    if n_b == 0.0:
+        return a
+    if n_a == 0.0:
+        return b
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    return n, mean_a + delta * (n_b / n), m2_a + m2_b + delta * delta * (n_a * n_b / n)

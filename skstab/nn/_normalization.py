@@ -125,6 +125,7 @@ class BatchNorm(_Norm):
 
     _axis = 0
     uses_sample_weight = True
+    has_running_statistics = True
 
     def __init__(self, n_features: int | None = None, *, momentum: float = 0.9, epsilon: float = 1e-5):
         super().__init__(n_features, epsilon=epsilon)
@@ -153,6 +154,11 @@ class BatchNorm(_Norm):
         running_var += (1 - self.momentum) * var[0]
         X_hat, inv_std = normalize_forward(centred, var, self.epsilon, out=centred)
         return X_hat, inv_std, weights, False
+
+    def set_running_statistics(self, mean: np.ndarray, var: np.ndarray) -> None:
+        """Replace the running statistics, e.g. by the exact statistics of the training rows."""
+        self.buffers["running_mean"][...] = mean
+        self.buffers["running_var"][...] = var
 
     def inference_affine(self) -> tuple[np.ndarray, np.ndarray]:
         scale = self.params["gamma"] / np.sqrt(self.buffers["running_var"] + self.epsilon)
