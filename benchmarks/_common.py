@@ -1,25 +1,165 @@
-"""Pieces the benchmark scripts share: dataset descriptions and the environment record."""
+"""Pieces the benchmark scripts share: models, fits, parallel runs, tables, command line, records."""
 
+import argparse
+import json
 import platform
-from dataclasses import dataclass
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import sklearn
+from _datasets import DEFAULT_TABLES, TABLES, make_preprocessor
+from joblib import Parallel, delayed
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 import skstab
+from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# -- models ----------------------------------------------------------------------------------
+
+ESTIMATORS = {
+    ("skstab", "classification"): StabilizedMLPClassifier,
+    ("skstab", "regression"): StabilizedMLPRegressor,
+    ("sklearn", "classification"): MLPClassifier,
+    ("sklearn", "regression"): MLPRegressor,
+    ("hgb", "classification"): HistGradientBoostingClassifier,
+    ("hgb", "regression"): HistGradientBoostingRegressor,
+}
+MLP_LIBRARIES = ("skstab", "sklearn")
 
 
-@dataclass(frozen=True)
-class Dataset:
-    """A scikit-learn bundled dataset and the task it poses."""
+def metric(task):
+    return "accuracy" if task == "classification" else "r2"
 
-    name: str
-    loader: object
-    task: str  # "classification" or "regression"
 
-    @property
-    def metric(self):
-        return "accuracy" if self.task == "classification" else "r2"
+def realmlp_available():
+    """Whether pytabkit (never a dependency of skstab) can be imported."""
+    try:
+        import pytabkit  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def estimator(library, task, seed, params=None):
+    """The library's default estimator, seeded, with ``params`` overriding its defaults."""
+    params = dict(params or {})
+    if library == "realmlp":
+        from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
+
+        cls = RealMLP_TD_Classifier if task == "classification" else RealMLP_TD_Regressor
+        return cls(random_state=seed, n_threads=1, device="cpu", **params)
+    return ESTIMATORS[library, task](random_state=seed, **params)
+
+
+def default_lr(library, task, params=None):
+    """The ``learning_rate_init`` a default estimator of ``library`` uses (``params`` may override it)."""
+    return float(estimator(library, task, 0, params).learning_rate_init)
+
+
+def make_model(library, task, X, seed, params=None, *, scale_features=None, scale_target=None):
+    """The shared preprocessing of ``X``'s columns, then ``library``'s seeded estimator.
+
+    By default (DEV_SUITE.md) only scikit-learn's MLP gets a ``StandardScaler``
+    for its features and, in regression, a ``TransformedTargetRegressor`` that
+    standardizes its target; the other models get the preprocessed features
+    and the raw target. ``scale_features`` / ``scale_target`` override that.
+    """
+    if scale_features is None:
+        scale_features = library == "sklearn"
+    if scale_target is None:
+        scale_target = library == "sklearn"
+    steps = [("preprocess", make_preprocessor(X))]
+    if scale_features:
+        steps.append(("scale", StandardScaler()))
+    model = estimator(library, task, seed, params)
+    if scale_target and task == "regression":
+        model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
+    steps.append(("model", model))
+    return Pipeline(steps)
+
+
+def final_estimator(model):
+    """The fitted estimator at the end of ``make_model``'s pipeline (inside the target transformer)."""
+    model = model[-1]
+    return model.regressor_ if isinstance(model, TransformedTargetRegressor) else model
+
+
+# -- fits --------------------------------------------------------------------------------------
+
+
+def fit_and_score(model, X_train, y_train, X_test, y_test):
+    """Fit and score ``model``; a JSON-ready record. Never raises for a failed fit.
+
+    Every warning is silenced and counted by class. A fit that raises, or whose
+    score is not finite, leaves ``score`` None and names the reason in ``error``.
+    """
+    record = {"score": None, "error": None, "fit_time_s": None}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        try:
+            model.fit(X_train, y_train)
+            record["fit_time_s"] = time.perf_counter() - start
+            score = float(model.score(X_test, y_test))
+            if np.isfinite(score):
+                record["score"] = score
+            else:
+                record["error"] = "NonFiniteScore"
+        except Exception as exc:  # a failed fit is a result here, not a crash
+            record["error"] = type(exc).__name__
+    record["warnings"] = dict(Counter(w.category.__name__ for w in caught))
+    return record
+
+
+def _one_blas_thread(function, args):
+    with threadpool_limits(limits=1):
+        return function(*args)
+
+
+def run_parallel(function, tasks, n_jobs):
+    """``[function(*task) for task in tasks]`` in ``n_jobs`` processes, BLAS limited to one thread each."""
+    return Parallel(n_jobs=n_jobs)(delayed(_one_blas_thread)(function, task) for task in tasks)
+
+
+def mean_or_none(values):
+    """Mean of the values that are not None; None if there are none."""
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def std_or_none(values):
+    values = [v for v in values if v is not None]
+    return float(np.std(values)) if values else None
+
+
+# -- reporting ---------------------------------------------------------------------------------
+
+
+def fmt(value, digits=4):
+    """A score or a share, '-' for missing."""
+    return "-" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def format_table(header, rows, left=1):
+    """An aligned text table: the first ``left`` columns left-aligned, the rest right-aligned."""
+    rows = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
 def environment():
@@ -28,6 +168,71 @@ def environment():
         "skstab": skstab.__version__,
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
+        "pandas": pd.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
+
+
+def write_json(path, payload):
+    """Write ``payload`` plus the environment record to ``path`` (parents created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**payload, "environment": environment()}, indent=2) + "\n", encoding="utf-8")
+
+
+class Stopwatch:
+    """Wall time of a ``with`` block, in ``seconds``."""
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def json_object(text):
+    """argparse type: a JSON object (dict of parameter overrides)."""
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
+
+
+def add_common_arguments(parser, *, seeds, cap, output, n_jobs=2):
+    """``--tables``, ``--seeds``, ``--cap``, ``--n-jobs`` and ``--output`` with this script's defaults."""
+    parser.add_argument(
+        "--tables",
+        nargs="+",
+        choices=list(TABLES),
+        default=list(DEFAULT_TABLES),
+        metavar="NAME",
+        help=f"dev-suite tables (default: all but flights; choices: {', '.join(TABLES)})",
+    )
+    parser.add_argument("--seeds", type=int, default=seeds, help=f"number of seeds 0..SEEDS-1 (default: {seeds})")
+    parser.add_argument(
+        "--cap",
+        type=int,
+        default=cap,
+        help=f"rows kept per table (subsample, stratified for classification; default: {cap:,})",
+    )
+    parser.add_argument("--n-jobs", type=int, default=n_jobs, help=f"processes, BLAS 1 thread each (default: {n_jobs})")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS / output,
+        help=f"JSON file with every fit's record (default: benchmarks/results/{output})",
+    )
+
+
+def check_common_arguments(parser, args):
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
+    if args.cap < 10:
+        parser.error("--cap must be at least 10")
+    if args.n_jobs == 0:
+        parser.error("--n-jobs must not be 0")

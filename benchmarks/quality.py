@@ -1,98 +1,68 @@
-"""Out-of-the-box quality: skstab's defaults against scikit-learn's MLP defaults.
+"""Out-of-the-box quality on the development suite: skstab's defaults against other tabular models.
 
-Every model sees the same features, ``make_pipeline(FeatureAligner(), model)``,
-and the same folds: 5-fold cross-validation (stratified for classification),
-shuffled with the seed that also seeds both models. The score of one seed is
-the mean over its folds; the table reports the mean and standard deviation of
-that score over seeds. Regressors predict a target standardized by
-``TransformedTargetRegressor(..., transformer=StandardScaler())``, because the
-diabetes target has a scale of about 100. Fits run one at a time (``n_jobs=1``)
-and BLAS runs on one thread (``--blas-threads``, default 1): skstab's 32-row
-batches are too small for OpenBLAS to go multithreaded while scikit-learn's
-200-row batches are not, and on a busy 2-core machine the threaded path made
-scikit-learn's fits several times slower, so leaving BLAS alone would time
-the machine's load rather than the libraries.
+The tables are the development suite (``benchmarks/_datasets.py``, DEV_SUITE.md),
+all but the large ``flights`` by default, each capped at ``--cap`` rows
+(default 12,000, stratified for classification). Every model gets the same
+preprocessed features (mean / most-frequent imputation and one-hot encoding,
+no scaler) and the same folds: 5-fold cross-validation (stratified for
+classification), shuffled with the seed that also seeds the models.
 
-ConvergenceWarning is silenced and counted: the table reports how many fits
-warned for each library. Any other warning is passed on.
+Models, each with its own defaults:
+
+* ``skstab``: ``StabilizedMLPClassifier`` / ``StabilizedMLPRegressor``, raw target;
+* ``sklearn``: ``MLPClassifier`` / ``MLPRegressor`` after a ``StandardScaler``,
+  in regression inside ``TransformedTargetRegressor(StandardScaler())``;
+* ``hgb``: ``HistGradientBoostingClassifier`` / ``HistGradientBoostingRegressor``;
+* ``--variant NAME=JSON`` (repeatable): skstab with those parameter overrides,
+  so that each new piece can be measured on its own;
+* ``--realmlp``: pytabkit's ``RealMLP_TD_Classifier`` / ``RealMLP_TD_Regressor``
+  if pytabkit is importable (it is never a dependency; skipped with a note).
+
+Score: accuracy or R^2 on the held-out fold. The score of one seed is the mean
+over its folds; per table and model the report gives the mean and standard
+deviation over seeds and the mean fit seconds of one fit. Then, per model,
+the mean score over tables, the mean rank (per table by mean score, 1 = best,
+ties share their mean rank, a failed model ranks last) and the mean fit
+seconds. Every warning is silenced and counted; ``warned`` is the number of
+fits that raised a ConvergenceWarning. Folds run in ``--n-jobs`` processes,
+each with BLAS limited to one thread.
 
 Usage::
 
-    python benchmarks/quality.py                      # 5 seeds, all datasets
-    python benchmarks/quality.py --seeds 2 --datasets wine diabetes
-    python benchmarks/quality.py --blas-threads 0     # leave BLAS threading alone
+    python benchmarks/quality.py                               # 12 tables, 3 seeds
+    python benchmarks/quality.py --tables wine diabetes --seeds 2 --cap 1000
+    python benchmarks/quality.py --variant layernorm='{"normalization": "layer"}' --realmlp
 """
 
 import argparse
 import json
-import time
-import warnings
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
-from _common import Dataset, environment
-from sklearn.base import clone
-from sklearn.compose import TransformedTargetRegressor
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
-from sklearn.exceptions import ConvergenceWarning
+from _common import (
+    Stopwatch,
+    add_common_arguments,
+    check_common_arguments,
+    fit_and_score,
+    fmt,
+    format_table,
+    make_model,
+    mean_or_none,
+    metric,
+    realmlp_available,
+    run_parallel,
+    std_or_none,
+    write_json,
+)
+from _datasets import load_table
+from scipy.stats import rankdata
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
-
-from skstab import FeatureAligner, StabilizedMLPClassifier, StabilizedMLPRegressor
 
 N_SPLITS = 5
-LIBRARIES = ("skstab", "sklearn")
-DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "quality.json"
+#: The models every run compares: name -> (library, skstab parameter overrides).
+BASE_MODELS = {"skstab": ("skstab", {}), "sklearn": ("sklearn", {}), "hgb": ("hgb", {})}
 
 
-DATASETS = {
-    d.name: d
-    for d in [
-        Dataset("breast_cancer", load_breast_cancer, "classification"),
-        Dataset("digits", load_digits, "classification"),
-        Dataset("wine", load_wine, "classification"),
-        Dataset("diabetes", load_diabetes, "regression"),
-    ]
-}
-
-
-@dataclass
-class LibraryResult:
-    """Scores of one library on one dataset, over all seeds."""
-
-    seed_scores: list = field(default_factory=list)  # mean CV score of each seed
-    fold_scores: list = field(default_factory=list)  # one list of fold scores per seed
-    fit_time_s: float = 0.0
-    n_fits: int = 0
-    warned_fits: int = 0
-
-    @property
-    def mean(self):
-        return float(np.mean(self.seed_scores))
-
-    @property
-    def std(self):
-        return float(np.std(self.seed_scores))
-
-    def to_dict(self):
-        return {**asdict(self), "mean": self.mean, "std": self.std}
-
-
-# -- models and folds ---------------------------------------------------------------------
-
-
-def make_model(library, task, seed):
-    """The library's default estimator, seeded, behind a FeatureAligner."""
-    if task == "classification":
-        cls = StabilizedMLPClassifier if library == "skstab" else MLPClassifier
-        return make_pipeline(FeatureAligner(), cls(random_state=seed))
-    cls = StabilizedMLPRegressor if library == "skstab" else MLPRegressor
-    regressor = TransformedTargetRegressor(cls(random_state=seed), transformer=StandardScaler())
-    return make_pipeline(FeatureAligner(), regressor)
+# -- one fit -------------------------------------------------------------------------------
 
 
 def make_cv(task, seed):
@@ -100,182 +70,177 @@ def make_cv(task, seed):
     return cls(n_splits=N_SPLITS, shuffle=True, random_state=seed)
 
 
-# -- one fit, one seed, one dataset ----------------------------------------------------------
+def run_fold(table, name, library, params, seed, fold, cap):
+    """Fit one model on one fold of one seed; a JSON-ready record. Never raises for a failed fit."""
+    X, y, task = load_table(table, cap)
+    train, test = list(make_cv(task, seed).split(X, y))[fold]
+    model = make_model(library, task, X, seed, params)
+    record = {"table": table, "model": name, "seed": seed, "fold": fold}
+    record.update(fit_and_score(model, X.iloc[train], y[train], X.iloc[test], y[test]))
+    return record
 
 
-def fit_and_score(model, X_train, y_train, X_test, y_test):
-    """Fit a clone of ``model``; return (score, fit seconds, whether it warned of convergence).
-
-    ConvergenceWarning is swallowed and reported through the flag; every other
-    warning is re-emitted once the fit is done.
-    """
-    model = clone(model)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        model.fit(X_train, y_train)
-        fit_time = time.perf_counter() - start
-        score = model.score(X_test, y_test)
-    warned = False
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
-            warned = True
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return float(score), fit_time, warned
+# -- summaries -------------------------------------------------------------------------------
 
 
-def run_seed(library, dataset, X, y, seed, result):
-    """Cross-validate one library on one dataset with one seed; accumulate into ``result``."""
-    model = make_model(library, dataset.task, seed)
-    scores = []
-    for train, test in make_cv(dataset.task, seed).split(X, y):
-        score, fit_time, warned = fit_and_score(model, X[train], y[train], X[test], y[test])
-        scores.append(score)
-        result.fit_time_s += fit_time
-        result.n_fits += 1
-        result.warned_fits += warned
-    result.fold_scores.append(scores)
-    result.seed_scores.append(float(np.mean(scores)))
-
-
-def run_dataset(dataset, seeds):
-    """Both libraries on one dataset over all seeds: a JSON-ready summary."""
-    X, y = dataset.loader(return_X_y=True)
-    results = {library: LibraryResult() for library in LIBRARIES}
+def summarize_cell(runs, seeds):
+    """Mean and std over seeds of the seed's mean fold score, mean fit seconds, counts."""
+    seed_scores = []
     for seed in seeds:
-        for library in LIBRARIES:
-            run_seed(library, dataset, X, y, seed, results[library])
+        folds = [r["score"] for r in runs if r["seed"] == seed]
+        seed_scores.append(None if None in folds else float(np.mean(folds)))
     return {
-        "dataset": dataset.name,
-        "task": dataset.task,
-        "metric": dataset.metric,
-        "n_samples": int(X.shape[0]),
-        "n_features": int(X.shape[1]),
-        "libraries": {library: r.to_dict() for library, r in results.items()},
-        "difference": results["skstab"].mean - results["sklearn"].mean,
+        "seed_scores": seed_scores,
+        "mean": None if None in seed_scores else mean_or_none(seed_scores),
+        "std": std_or_none(seed_scores),
+        "fit_time_s": mean_or_none(r["fit_time_s"] for r in runs),
+        "n_fits": len(runs),
+        "failed": sum(r["error"] is not None for r in runs),
+        "errors": sorted({r["error"] for r in runs if r["error"]}),
+        "warned": sum("ConvergenceWarning" in r["warnings"] for r in runs),
     }
+
+
+def summarize(records, tables, models, seeds):
+    """table -> model -> cell, plus the per-model mean score, mean rank and mean fit seconds."""
+    cells = {
+        table: {
+            name: summarize_cell([r for r in records if r["table"] == table and r["model"] == name], seeds)
+            for name in models
+        }
+        for table in tables
+    }
+    ranks = {name: [] for name in models}
+    for table in tables:
+        means = [cells[table][name]["mean"] for name in models]
+        # rankdata ranks ascending; negate so the best score gets rank 1, failures rank last.
+        table_ranks = rankdata([np.inf if m is None else -m for m in means])
+        for name, rank in zip(models, table_ranks):
+            cells[table][name]["rank"] = float(rank)
+            ranks[name].append(float(rank))
+    overall = {
+        name: {
+            "mean_score": mean_or_none(cells[t][name]["mean"] for t in tables),
+            "mean_rank": float(np.mean(ranks[name])),
+            "fit_time_s": mean_or_none(cells[t][name]["fit_time_s"] for t in tables),
+        }
+        for name in models
+    }
+    return cells, overall
 
 
 # -- reporting -------------------------------------------------------------------------------
 
-COLUMNS = [
-    ("dataset", "<"),
-    ("metric", "<"),
-    ("skstab", ">"),
-    ("sklearn", ">"),
-    ("diff", ">"),
-    ("skstab fit s", ">"),
-    ("sklearn fit s", ">"),
-    ("skstab warned", ">"),
-    ("sklearn warned", ">"),
-]
 
-
-def table_rows(rows):
-    """The table's cells, as strings, one list per dataset."""
-    cells = []
-    for row in rows:
-        lib = row["libraries"]
-        cells.append(
-            [
-                row["dataset"],
-                row["metric"],
-                *(f"{lib[name]['mean']:.4f} ± {lib[name]['std']:.4f}" for name in LIBRARIES),
-                f"{row['difference']:+.4f}",
-                *(f"{lib[name]['fit_time_s']:.1f}" for name in LIBRARIES),
-                *(f"{lib[name]['warned_fits']}/{lib[name]['n_fits']}" for name in LIBRARIES),
-            ]
-        )
-    return cells
-
-
-def format_table(rows):
-    """One aligned text table of the results."""
-    header = [name for name, _ in COLUMNS]
-    body = table_rows(rows)
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-
-    def line(cells):
-        return "  ".join(f"{cell:{align}{width}}" for cell, (_, align), width in zip(cells, COLUMNS, widths)).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in body)])
-
-
-def write_json(path, seeds, blas_threads, rows, table):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "description": (
-            "Mean 5-fold CV score (accuracy or R^2) of the library defaults, "
-            "mean and std over seeds; fit times in seconds summed over all fits."
-        ),
-        "seeds": list(seeds),
-        "n_splits": N_SPLITS,
-        "blas_threads": blas_threads or "library default",
-        "environment": environment(),
-        "results": rows,
-        "table": table.splitlines(),
-    }
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+def format_results(cells, overall, tasks):
+    header = ["table", "metric", "model", "score", "± seeds", "rank", "fit s", "warned", "failed"]
+    rows = []
+    for table, by_model in cells.items():
+        for name, c in by_model.items():
+            rows.append(
+                [
+                    table,
+                    metric(tasks[table]),
+                    name,
+                    fmt(c["mean"]),
+                    fmt(c["std"]),
+                    f"{c['rank']:g}",
+                    fmt(c["fit_time_s"], 2),
+                    f"{c['warned']}/{c['n_fits']}",
+                    ", ".join(c["errors"]) or "0",
+                ]
+            )
+    per_table = format_table(header, rows, left=3)
+    header = ["model", "mean score", "mean rank", "mean fit s"]
+    rows = [
+        [name, fmt(o["mean_score"]), f"{o['mean_rank']:.2f}", fmt(o["fit_time_s"], 2)] for name, o in overall.items()
+    ]
+    return per_table, format_table(header, rows)
 
 
 # -- command line ----------------------------------------------------------------------------
 
 
+def variant(text):
+    """argparse type: ``NAME=JSON`` -> (name, dict of skstab parameter overrides)."""
+    name, sep, params = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=JSON, got {text!r}")
+    try:
+        params = json.loads(params)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"{name}: {exc}") from exc
+    if not isinstance(params, dict):
+        raise argparse.ArgumentTypeError(f"{name}: expected a JSON object")
+    return name, params
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_arguments(parser, seeds=3, cap=12_000, output="quality.json")
     parser.add_argument(
-        "--seeds",
-        type=int,
-        default=5,
-        help="number of seeds (0, 1, ..., SEEDS-1); each seeds the CV shuffle and the models",
+        "--variant",
+        type=variant,
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help='skstab with these parameter overrides, e.g. ln=\'{"normalization": "layer"}\' (repeatable)',
     )
-    parser.add_argument(
-        "--datasets",
-        nargs="+",
-        choices=list(DATASETS),
-        default=list(DATASETS),
-        metavar="NAME",
-        help=f"datasets to run (default: all of {', '.join(DATASETS)})",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=DEFAULT_OUTPUT,
-        help="JSON file for the results (default: benchmarks/results/quality.json)",
-    )
-    parser.add_argument(
-        "--blas-threads",
-        type=int,
-        default=1,
-        help="BLAS/OpenMP threads for every fit; 0 leaves the library default (default: 1)",
-    )
+    parser.add_argument("--realmlp", action="store_true", help="add pytabkit's RealMLP-TD if importable")
     args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error("--seeds must be at least 1")
-    if args.blas_threads < 0:
-        parser.error("--blas-threads must be at least 0")
+    check_common_arguments(parser, args)
+    names = [name for name, _ in args.variant]
+    if len(set(names)) < len(names) or set(names) & {*BASE_MODELS, "realmlp"}:
+        parser.error("--variant names must be unique and differ from skstab, sklearn, hgb and realmlp")
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    seeds = range(args.seeds)
-    start = time.perf_counter()
-    with threadpool_limits(limits=args.blas_threads or None):
-        rows = [run_dataset(DATASETS[name], seeds) for name in args.datasets]
-    table = format_table(rows)
-    write_json(args.output, seeds, args.blas_threads, rows, table)
-    threads = args.blas_threads or "default"
+    models = dict(BASE_MODELS)
+    models.update((name, ("skstab", params)) for name, params in args.variant)
+    if args.realmlp:
+        if realmlp_available():
+            models["realmlp"] = ("realmlp", {})
+        else:
+            print("Note: --realmlp given but pytabkit is not importable; RealMLP skipped.\n")
+    seeds = list(range(args.seeds))
+    tasks = {table: load_table(table, args.cap)[2] for table in args.tables}
+    jobs = [
+        (table, name, library, params, seed, fold, args.cap)
+        for table in args.tables
+        for name, (library, params) in models.items()
+        for seed in seeds
+        for fold in range(N_SPLITS)
+    ]
+    with Stopwatch() as wall:
+        records = run_parallel(run_fold, jobs, args.n_jobs)
+    cells, overall = summarize(records, args.tables, models, seeds)
+    per_table, per_model = format_results(cells, overall, tasks)
+    described = "; ".join(f"{name}={params}" for name, (_, params) in models.items() if params) or "none"
     print(
-        f"Library defaults, {N_SPLITS}-fold CV, mean ± std over {args.seeds} seed(s), "
-        f"n_jobs=1, BLAS threads: {threads}; diff = skstab - sklearn; fit s = total fit "
-        "time; warned = fits with a ConvergenceWarning / all fits."
+        f"Library defaults, {N_SPLITS}-fold CV, {args.seeds} seed(s), rows capped at {args.cap:,}; "
+        f"score = mean over seeds of the mean fold score, ± = std over seeds, fit s = mean seconds of "
+        f"one fit, warned = fits with a ConvergenceWarning. Variants: {described}. {len(jobs)} fits, "
+        f"n_jobs={args.n_jobs}, BLAS 1 thread.\n"
     )
-    print(table)
-    print(f"\nWrote {args.output} ({time.perf_counter() - start:.0f} s)")
+    print(per_table)
+    print("\nOver all tables (rank per table by mean score, 1 = best):")
+    print(per_model)
+    write_json(
+        args.output,
+        {
+            "description": __doc__.split("\n\n")[0],
+            "arguments": {**vars(args), "output": str(args.output)},
+            "models": {name: {"library": lib, "params": params} for name, (lib, params) in models.items()},
+            "n_splits": N_SPLITS,
+            "wall_time_s": wall.seconds,
+            "results": cells,
+            "overall": overall,
+            "runs": records,
+        },
+    )
+    print(f"\nWrote {args.output}; wall time {wall.seconds:.1f} s")
 
 
 if __name__ == "__main__":
