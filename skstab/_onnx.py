@@ -1,0 +1,353 @@
+"""ONNX export of skstab's estimators through skl2onnx's converter registry.
+
+:func:`register_converters` tells skl2onnx how to convert
+:class:`~skstab.StabilizedMLPClassifier`, :class:`~skstab.StabilizedMLPRegressor`
+and :class:`~skstab.FeatureAligner`, alone or inside pipelines and column
+transformers. Importing :mod:`skstab.onnx` calls it. skl2onnx and onnx are
+imported inside the functions only, so ``import skstab`` never needs them.
+
+The graph mirrors ``predict``: the layers of ``net_`` in order, a dense layer
+followed by frozen batch normalization folded into one ``MatMul`` and ``Add``
+exactly as :meth:`skstab.nn.Sequential.infer` folds them, layer and group
+normalization built from ``ReduceMean``, ``Sqrt`` and elementwise operators
+(no opset 17 ``LayerNormalization``), then the output link of the loss and
+the classifier's decision rule. Classifiers follow skl2onnx's convention: a
+label output and a probability output, the latter a list of dictionaries
+(``ZipMap``) unless the option ``zipmap=False`` asks for a plain tensor.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from . import nn
+
+#: Lowest ONNX opset the converters emit: Softmax over one axis, Clip bounds as inputs.
+MIN_OPSET = 13
+
+_GELU_C = np.sqrt(2.0 / np.pi)
+_GELU_A = 0.044715
+_ACTIVATION_OPS = {nn.Identity: "Identity", nn.ReLU: "Relu", nn.Tanh: "Tanh", nn.Logistic: "Sigmoid"}
+
+#: Options of the classifier's converter, the same as skl2onnx's own classifiers.
+CLASSIFIER_OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [True, False], "output_class_labels": [False, True]}
+
+
+def register_converters():
+    """Register skstab's converters with skl2onnx.
+
+    Afterwards ``skl2onnx.to_onnx`` and ``skl2onnx.convert_sklearn`` convert
+    :class:`~skstab.StabilizedMLPClassifier`, :class:`~skstab.StabilizedMLPRegressor`
+    and :class:`~skstab.FeatureAligner`, alone or as steps of a
+    :class:`~sklearn.pipeline.Pipeline` or :class:`~sklearn.compose.ColumnTransformer`.
+    Importing :mod:`skstab.onnx` calls this function; calling it again is
+    harmless.
+
+    The classifier accepts skl2onnx's classifier options ``zipmap`` (default
+    ``True``: probabilities as a list of ``{label: probability}``
+    dictionaries; ``False``: a plain tensor of shape (n_samples, n_classes);
+    ``"columns"``: one output per class), ``nocl`` and ``output_class_labels``.
+
+    Raises
+    ------
+    ImportError
+        If skl2onnx is not installed (``pip install skstab[onnx]``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl2onnx import to_onnx
+    >>> from skstab import StabilizedMLPRegressor
+    >>> from skstab.onnx import register_converters
+    >>> register_converters()
+    >>> X = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    >>> reg = StabilizedMLPRegressor((8,), max_iter=2, random_state=0).fit(X, X[:, 0])
+    >>> to_onnx(reg, X[:1]).graph.output[0].name
+    'variable'
+    """
+    try:
+        from skl2onnx import update_registered_converter
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "Exporting to ONNX needs skl2onnx, onnx and onnxruntime: pip install 'skstab[onnx]'."
+        ) from exc
+    from ._aligner import FeatureAligner
+    from ._classifier import StabilizedMLPClassifier
+    from ._regressor import StabilizedMLPRegressor
+
+    update_registered_converter(
+        StabilizedMLPClassifier,
+        "SkstabStabilizedMLPClassifier",
+        _classifier_shapes,
+        _convert_classifier,
+        parser=_parse_classifier,
+        options=CLASSIFIER_OPTIONS,
+    )
+    update_registered_converter(
+        StabilizedMLPRegressor, "SkstabStabilizedMLPRegressor", _regressor_shapes, _convert_regressor
+    )
+    update_registered_converter(FeatureAligner, "SkstabFeatureAligner", _aligner_shapes, _convert_aligner)
+
+
+# -- parser and shape calculators -----------------------------------------------------
+
+
+def _parse_classifier(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's classifier parser (label, probabilities, ZipMap), after checking the model is fitted."""
+    from skl2onnx._parse import _parse_sklearn_classifier
+
+    check_is_fitted(model)
+    return _parse_sklearn_classifier(scope, model, inputs, custom_parsers=custom_parsers)
+
+
+def _float_type(operator):
+    """The tensor type the graph computes in: double for double input, float for anything else."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    return DoubleTensorType if isinstance(operator.inputs[0].type, DoubleTensorType) else FloatTensorType
+
+
+def _check_inputs(operator, n_outputs):
+    from skl2onnx.common.data_types import BooleanTensorType, DoubleTensorType, FloatTensorType, Int64TensorType
+    from skl2onnx.common.utils import check_input_and_output_numbers, check_input_and_output_types
+
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=n_outputs)
+    check_input_and_output_types(
+        operator, good_input_types=[BooleanTensorType, DoubleTensorType, FloatTensorType, Int64TensorType]
+    )
+
+
+def _classifier_shapes(operator):
+    """Label of shape (N,) (or (N, n_labels) for multilabel) and probabilities (N, n_classes)."""
+    from skl2onnx.common.data_types import Int64TensorType, StringTensorType
+
+    model = operator.raw_operator
+    check_is_fitted(model)
+    _check_inputs(operator, 2)
+    n_rows = operator.inputs[0].get_first_dimension()
+    n_classes = len(model.classes_)
+    if model._multilabel:
+        operator.outputs[0].type = Int64TensorType([n_rows, n_classes])
+    else:
+        classes = _label_tensor(_classes(operator.scope_inst, model))
+        label_type = StringTensorType if classes.dtype == object else Int64TensorType
+        operator.outputs[0].type = label_type([n_rows])
+    operator.outputs[1].type = _float_type(operator)([n_rows, n_classes])
+
+
+def _regressor_shapes(operator):
+    """Predictions of shape (N, n_outputs), also for one output, as skl2onnx's regressors."""
+    model = operator.raw_operator
+    check_is_fitted(model)
+    _check_inputs(operator, 1)
+    operator.outputs[0].type = _float_type(operator)([operator.inputs[0].get_first_dimension(), model.n_outputs_])
+
+
+def _aligner_shapes(operator):
+    """Same shape as the input, in float (or double for double input)."""
+    check_is_fitted(operator.raw_operator)
+    _check_inputs(operator, 1)
+    operator.outputs[0].type = _float_type(operator)(list(operator.inputs[0].type.shape))
+
+
+# -- graph building -------------------------------------------------------------------------
+
+
+class _Graph:
+    """Adds nodes and constants to skl2onnx's container, in the operator's float type."""
+
+    def __init__(self, scope, operator, container):
+        from onnx import TensorProto
+        from skl2onnx.common.data_types import DoubleTensorType
+
+        self.scope, self.container = scope, container
+        opset = container.target_opset
+        if opset is not None and opset < MIN_OPSET:
+            raise ValueError(
+                f"skstab's ONNX export needs target_opset >= {MIN_OPSET}, got {opset}; "
+                "pass a higher target_opset to skl2onnx."
+            )
+        double = isinstance(operator.inputs[0].type, DoubleTensorType)
+        self.dtype = np.dtype(np.float64 if double else np.float32)
+        self.proto = TensorProto.DOUBLE if double else TensorProto.FLOAT
+
+    def const(self, value, dtype=None, name="const"):
+        """An initializer holding ``value`` (in the graph's float type unless ``dtype`` says otherwise)."""
+        from onnx import TensorProto, numpy_helper
+
+        array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
+        var = self.scope.get_unique_variable_name(name)
+        if array.dtype == object:
+            # skl2onnx copies only the raw bytes of a TensorProto, which strings do not have.
+            content = [str(item).encode("utf-8") for item in array.ravel()]
+            self.container.add_initializer(var, TensorProto.STRING, list(array.shape), content)
+        else:
+            tensor = numpy_helper.from_array(array, var)
+            self.container.add_initializer(var, tensor.data_type, list(array.shape), tensor)
+        return var
+
+    def node(self, op_type, inputs, output=None, **attrs):
+        """Add one node; returns the name of its output (a new one unless ``output`` is given)."""
+        output = output or self.scope.get_unique_variable_name(op_type.lower())
+        self.container.add_node(op_type, inputs, output, name=self.scope.get_unique_operator_name(op_type), **attrs)
+        return output
+
+    def input(self, operator):
+        """The operator's input cast to the graph's float type."""
+        return self.node("Cast", [operator.inputs[0].full_name], to=self.proto)
+
+    def reduce_mean(self, x, axis):
+        """Mean over ``axis``, kept as a length-one axis; axes became an input in opset 18."""
+        if self.container.target_opset is None or self.container.target_opset >= 18:
+            return self.node("ReduceMean", [x, self.const([axis], np.int64, "axes")], keepdims=1)
+        return self.node("ReduceMean", [x], axes=[axis], keepdims=1)
+
+    def affine(self, x, scale, shift):
+        """``x * scale + shift`` per feature."""
+        return self.node("Add", [self.node("Mul", [x, self.const(scale)]), self.const(shift)])
+
+    def dense(self, x, W, b):
+        """``x @ W + b``."""
+        return self.node("Add", [self.node("MatMul", [x, self.const(W, name="W")]), self.const(b, name="b")])
+
+
+def _network(g, model, x):
+    """Emit ``model.net_``'s inference on ``x``; returns the raw outputs (logits)."""
+    layers = model.net_.layers
+    index = 0
+    while index < len(layers):
+        layer = layers[index]
+        follower = layers[index + 1] if index + 1 < len(layers) else None
+        affine = follower.inference_affine() if follower is not None and type(layer) is nn.Dense else None
+        if affine is not None:
+            # The fold of Sequential._infer_chunk, with the same arithmetic in the network's dtype.
+            scale, shift = affine
+            x = g.dense(x, layer.params["W"] * scale, layer.params["b"] * scale + shift)
+            index += 2
+        else:
+            x = _layer(g, layer, x)
+            index += 1
+    return x
+
+
+def _layer(g, layer, x):
+    """Emit one layer's inference; a TypeError names a layer type the export does not know."""
+    kind = type(layer)
+    if kind is nn.Dense:
+        return g.dense(x, layer.params["W"], layer.params["b"])
+    if kind in (nn.LayerNorm, nn.GroupNorm):
+        return _group_norm(g, layer, x)
+    if kind in _ACTIVATION_OPS:
+        return g.node(_ACTIVATION_OPS[kind], [x])
+    if kind is nn.GELU:
+        # z/2 * (1 + tanh(c * z * (1 + a z^2))), in the order of skstab.nn's kernel.
+        inner = g.node("Mul", [g.node("Mul", [x, x]), g.const(_GELU_A)])
+        inner = g.node("Mul", [g.node("Mul", [g.node("Add", [inner, g.const(1.0)]), x]), g.const(_GELU_C)])
+        one_plus_t = g.node("Add", [g.node("Tanh", [inner]), g.const(1.0)])
+        return g.node("Mul", [g.node("Mul", [one_plus_t, x]), g.const(0.5)])
+    affine = layer.inference_affine()
+    if affine is not None:
+        return g.affine(x, *affine)
+    raise TypeError(
+        f"{kind.__name__} layers are not supported by skstab's ONNX export yet; supported layers are "
+        "Dense, BatchNorm, LayerNorm, GroupNorm and the activations identity, logistic, tanh, relu and gelu."
+    )
+
+
+def _group_norm(g, layer, x):
+    """Layer normalization (one group) or group normalization, with epsilon inside the square root."""
+    gamma, beta = layer.params["gamma"], layer.params["beta"]
+    n_groups = getattr(layer, "n_groups", 1)
+    grouped = x
+    if n_groups > 1:
+        shape = g.const([-1, n_groups, gamma.size // n_groups], np.int64, "shape")
+        grouped = g.node("Reshape", [x, shape])
+    axis = 2 if n_groups > 1 else 1
+    centred = g.node("Sub", [grouped, g.reduce_mean(grouped, axis)])
+    var = g.reduce_mean(g.node("Mul", [centred, centred]), axis)
+    inv_std = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [var, g.const(layer.epsilon)])])])
+    x_hat = g.node("Mul", [centred, inv_std])
+    if n_groups > 1:
+        x_hat = g.node("Reshape", [x_hat, g.const([-1, gamma.size], np.int64, "shape")])
+    return g.affine(x_hat, gamma, beta)
+
+
+def _check_net(model):
+    """The checks ``predict`` would make before it runs the network."""
+    check_is_fitted(model)
+    if not isinstance(getattr(model, "net_", None), nn.Sequential):
+        raise TypeError(f"{type(model).__name__}.net_ is not a skstab.nn.Sequential; it cannot be exported.")
+
+
+# -- converters ---------------------------------------------------------------------------
+
+
+def _classes(scope, model):
+    """The labels the graph outputs, honouring skl2onnx's ``nocl`` option."""
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    return np.asarray(get_label_classes(scope, model))
+
+
+def _label_tensor(classes):
+    """Class labels as ONNX holds them: int64 for numbers and booleans (fitting accepts only
+    integer-valued float labels), strings for anything else."""
+    if classes.dtype.kind in "biuf":
+        return classes.astype(np.int64)
+    return np.array([str(label) for label in classes], dtype=object)
+
+
+def _convert_classifier(scope, operator, container):
+    """Labels and probabilities of a StabilizedMLPClassifier, as its ``predict`` and ``predict_proba``."""
+    from onnx import TensorProto
+
+    model = operator.raw_operator
+    _check_net(model)
+    g = _Graph(scope, operator, container)
+    z = _network(g, model, g.input(operator))
+    label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
+    if model.out_activation_ == "softmax":
+        g.node("Softmax", [z], proba, axis=1)
+        index = g.node("ArgMax", [z], axis=1, keepdims=0)
+    elif model.out_activation_ == "logistic":
+        # predict_proba keeps saturated sigmoids inside (0, 1), by the machine epsilon of its output.
+        tiny = np.finfo(g.dtype).eps
+        p = g.node("Clip", [g.node("Sigmoid", [z]), g.const(tiny), g.const(1 - tiny)])
+        positive = g.node("Greater", [z, g.const(0.0)])
+        if model._multilabel:
+            g.node("Identity", [p], proba)
+            g.node("Cast", [positive], label, to=TensorProto.INT64)
+            return
+        g.node("Concat", [g.node("Sub", [g.const(1.0), p]), p], proba, axis=1)
+        index = g.node("Cast", [g.node("Reshape", [positive, g.const([-1], np.int64, "shape")])], to=TensorProto.INT64)
+    else:
+        raise ValueError(
+            f"The output activation {model.out_activation_!r} is not supported by skstab's ONNX export yet."
+        )
+    labels = _label_tensor(_classes(scope, model))
+    g.node("Gather", [g.const(labels, dtype=labels.dtype, name="classes"), index], label, axis=0)
+
+
+def _convert_regressor(scope, operator, container):
+    """Predictions of a StabilizedMLPRegressor, shape (N, n_outputs)."""
+    model = operator.raw_operator
+    _check_net(model)
+    if model.out_activation_ != "identity":
+        raise ValueError(
+            f"The output activation {model.out_activation_!r} is not supported by skstab's ONNX export yet."
+        )
+    g = _Graph(scope, operator, container)
+    g.node("Identity", [_network(g, model, g.input(operator))], operator.outputs[0].full_name)
+
+
+def _convert_aligner(scope, operator, container):
+    """``(X - mean_) / scale_`` as FeatureAligner.transform, honouring ``with_mean`` and ``with_std``; NaN passes."""
+    aligner = operator.raw_operator
+    check_is_fitted(aligner)
+    g = _Graph(scope, operator, container)
+    x = g.input(operator)
+    # The statistics are cast to the input's dtype first, as transform does.
+    if aligner.with_mean:
+        x = g.node("Sub", [x, g.const(aligner.mean_.astype(g.dtype))])
+    if aligner.with_std:
+        x = g.node("Div", [x, g.const(aligner.scale_.astype(g.dtype))])
+    g.node("Identity", [x], operator.outputs[0].full_name)

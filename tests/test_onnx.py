@@ -1,0 +1,227 @@
+"""ONNX export: graphs run in onnxruntime must give what predict, predict_proba and transform give."""
+
+import doctest
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+import pytest
+import skl2onnx
+from numpy.testing import assert_allclose, assert_array_equal
+from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+import skstab.onnx  # noqa: F401  (registers the converters)
+from skstab import FeatureAligner, StabilizedMLPClassifier, StabilizedMLPRegressor, nn
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+NORMALIZATIONS = [None, "batch", "layer", "group", "auto"]
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "gelu"]
+TOL = {"atol": 1e-5, "rtol": 1e-5}
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.default_rng(0).normal(size=(100, 5)).astype(np.float32)
+
+
+def _targets(X, kind):
+    return {
+        "binary": (X[:, 0] > 0).astype(int),
+        "multiclass": np.array(["ant", "bee", "cat"])[np.argmax(X[:, :3], axis=1)],
+        "multilabel": (X[:, :3] > 0).astype(int),
+        "single": X[:, 0] - X[:, 1],
+        "multi": X[:, :2] * 2,
+    }[kind]
+
+
+def _run(model, X, **kwargs):
+    onx = skl2onnx.to_onnx(model, X[:1], **kwargs)
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"X": X})
+
+
+def _mlp(cls, normalization, activation):
+    return cls((8, 8), activation, normalization=normalization, max_iter=3, random_state=0)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("normalization", NORMALIZATIONS)
+def test_classifier_matches_predict(X, normalization, activation, kind):
+    clf = _mlp(StabilizedMLPClassifier, normalization, activation).fit(X, _targets(X, kind))
+    labels, proba = _run(clf, X, options={"zipmap": False})
+    assert_array_equal(labels, clf.predict(X))
+    assert_allclose(proba, clf.predict_proba(X), **TOL)
+
+
+@pytest.mark.parametrize("kind", ["single", "multi"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("normalization", NORMALIZATIONS)
+def test_regressor_matches_predict(X, normalization, activation, kind):
+    reg = _mlp(StabilizedMLPRegressor, normalization, activation).fit(X, _targets(X, kind))
+    (values,) = _run(reg, X)
+    # Like skl2onnx's regressors, the graph always outputs (n_samples, n_outputs).
+    assert values.shape == (len(X), reg.n_outputs_)
+    assert_allclose(values.reshape(reg.predict(X).shape), reg.predict(X), **TOL)
+
+
+@pytest.mark.parametrize("y_kind", ["bool", "negative_int", "str"])
+def test_binary_label_types(X, y_kind):
+    positive = X[:, 0] > 0
+    y = {"bool": positive, "negative_int": np.where(positive, -3, 7), "str": np.where(positive, "yes", "no")}[y_kind]
+    clf = StabilizedMLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)
+    labels, _ = _run(clf, X, options={"zipmap": False})
+    assert_array_equal(labels, clf.predict(X))
+
+
+@pytest.mark.parametrize("kind", ["binary", "multilabel"])
+@pytest.mark.parametrize("sign", [1, -1])
+def test_saturated_sigmoids_stay_inside_the_unit_interval(X, kind, sign):
+    clf = StabilizedMLPClassifier((8,), max_iter=2, random_state=0).fit(X, _targets(X, kind))
+    clf.net_.layers[-1].params["b"][...] = sign * 200.0
+    labels, proba = _run(clf, X, options={"zipmap": False})
+    assert_array_equal(labels, clf.predict(X))
+    assert_allclose(proba, clf.predict_proba(X), **TOL)
+    assert ((proba > 0) & (proba < 1)).all()
+
+
+@pytest.mark.parametrize("normalization", ["layer", "group"])
+@pytest.mark.parametrize("target_opset", [13, 17])
+def test_older_opsets(X, normalization, target_opset):
+    # Before opset 18 ReduceMean takes its axes as an attribute.
+    reg = _mlp(StabilizedMLPRegressor, normalization, "relu").fit(X, _targets(X, "multi"))
+    (values,) = _run(reg, X, target_opset=target_opset)
+    assert_allclose(values, reg.predict(X), **TOL)
+
+
+def test_float64_input_gives_a_double_graph(X):
+    X64 = X.astype(np.float64)
+    clf = _mlp(StabilizedMLPClassifier, "batch", "gelu").fit(X64, _targets(X, "multiclass"))
+    labels, proba = _run(clf, X64, options={"zipmap": False})
+    assert proba.dtype == np.float64
+    assert_array_equal(labels, clf.predict(X64))
+    assert_allclose(proba, clf.predict_proba(X64), atol=1e-12, rtol=1e-12)
+
+
+def test_zipmap_outputs(X):
+    clf = StabilizedMLPClassifier((8,), max_iter=2, random_state=0).fit(X, _targets(X, "multiclass"))
+    expected = clf.predict_proba(X)
+    labels, dicts = _run(clf, X)  # zipmap=True by default, as for skl2onnx's classifiers
+    assert_array_equal(labels, clf.predict(X))
+    assert_allclose([[row[c] for c in clf.classes_] for row in dicts], expected, **TOL)
+    labels, *columns = _run(clf, X, options={"zipmap": "columns"})
+    assert_allclose(np.column_stack(columns), expected, **TOL)
+
+
+def test_nocl_and_output_class_labels(X):
+    clf = StabilizedMLPClassifier((8,), max_iter=2, random_state=0).fit(X, _targets(X, "multiclass"))
+    indices, _ = _run(clf, X, options={"zipmap": False, "nocl": True})
+    assert_array_equal(indices, np.searchsorted(clf.classes_, clf.predict(X)))
+    labels, _, class_labels = _run(clf, X, options={"zipmap": False, "output_class_labels": True})
+    assert_array_equal(labels, clf.predict(X))
+    assert_array_equal(class_labels, clf.classes_)
+
+
+@pytest.mark.parametrize("with_mean", [True, False])
+@pytest.mark.parametrize("with_std", [True, False])
+def test_feature_aligner(X, with_mean, with_std):
+    X = X * np.array([1, 10, 100, 0.1, 1], dtype=np.float32) + 5
+    X[3, 1] = np.nan
+    aligner = FeatureAligner(with_mean=with_mean, with_std=with_std).fit(X)
+    (out,) = _run(aligner, X)
+    expected = aligner.transform(X)
+    assert np.isnan(out[3, 1])
+    assert_allclose(out, expected, **TOL)
+
+
+def _frame(n=100):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=n), "b": rng.normal(size=n) * 10, "city": rng.choice(["x", "y", "z"], n)}
+    )
+    frame.loc[[3, 17], "a"] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize("cls", [StabilizedMLPClassifier, StabilizedMLPRegressor])
+def test_pipeline_with_column_transformer(cls):
+    frame = _frame()
+    y = frame["b"].to_numpy()
+    if cls is StabilizedMLPClassifier:
+        y = np.where(frame["a"].fillna(0) + (frame["city"] == "x") > 0.5, "yes", "no")
+    preprocess = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(), FeatureAligner()), ["a", "b"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["city"]),
+        ]
+    )
+    model = make_pipeline(preprocess, cls((8,), max_iter=5, random_state=0)).fit(frame, y)
+    initial_types = [
+        ("a", FloatTensorType([None, 1])),
+        ("b", FloatTensorType([None, 1])),
+        ("city", StringTensorType([None, 1])),
+    ]
+    onx = skl2onnx.to_onnx(model, initial_types=initial_types, options={StabilizedMLPClassifier: {"zipmap": False}})
+    session = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {name: frame[[name]].to_numpy(np.float32) for name in ("a", "b")}
+    feeds["city"] = frame[["city"]].to_numpy().astype(str)
+    outputs = session.run(None, feeds)
+    if cls is StabilizedMLPClassifier:
+        assert_array_equal(outputs[0], model.predict(frame))
+        assert_allclose(outputs[1], model.predict_proba(frame), **TOL)
+    else:
+        assert_allclose(outputs[0].ravel(), model.predict(frame), **TOL)
+
+
+@pytest.mark.parametrize("model", [StabilizedMLPClassifier(), StabilizedMLPRegressor(), FeatureAligner()])
+def test_unfitted_models_raise_not_fitted(X, model):
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(model, X[:1])
+
+
+class _Shift(nn.Layer):
+    """A layer the export does not know."""
+
+    def forward(self, X, *, training):
+        return X + 1
+
+    def backward(self, dY, *, need_input_grad=True):
+        return dY
+
+    def infer(self, X):
+        return X + 1
+
+
+def test_unsupported_layer_is_named(X):
+    clf = StabilizedMLPClassifier((8,), max_iter=2, random_state=0).fit(X, _targets(X, "binary"))
+    clf.net_.layers.insert(1, _Shift())
+    with pytest.raises(TypeError, match="_Shift layers are not supported by skstab's ONNX export yet"):
+        skl2onnx.to_onnx(clf, X[:1])
+
+
+def test_too_old_opset_is_refused(X):
+    reg = StabilizedMLPRegressor((8,), max_iter=2, random_state=0).fit(X, _targets(X, "single"))
+    with pytest.raises(ValueError, match="target_opset >= 13"):
+        skl2onnx.to_onnx(reg, X[:1], target_opset=12)
+
+
+def test_import_skstab_does_not_import_onnx():
+    code = "import sys, skstab; sys.exit(any(m in sys.modules for m in ('skl2onnx', 'onnx', 'onnxruntime')))"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_user_guide_example():
+    guide = Path(__file__).parents[1] / "docs" / "user_guide.rst"
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testfile(str(guide), module_relative=False, optionflags=flags, verbose=False)
+    assert result.attempted > 0
+    assert result.failed == 0
