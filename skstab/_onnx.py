@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from . import nn
+from ._scaling import SMOOTH_CLIP_BOUND
 
 #: Lowest ONNX opset the converters emit: Softmax over one axis, Clip bounds as inputs.
 MIN_OPSET = 13
@@ -210,8 +211,21 @@ class _Graph:
         return self.node("Add", [self.node("MatMul", [x, self.const(W, name="W")]), self.const(b, name="b")])
 
 
+def _scaled_input(g, model, x):
+    """The estimator's own input scaling (``input_scaling``), then smooth clipping after robust scaling."""
+    if getattr(model, "input_center_", None) is None:
+        return x
+    x = g.node("Mul", [g.node("Sub", [x, g.const(model.input_center_)]), g.const(1.0 / model.input_scale_)])
+    if model.input_scaling != "robust":
+        return x
+    # x / sqrt(1 + (x / bound)^2), as skstab._scaling.smooth_clip.
+    ratio = g.node("Mul", [x, g.const(1.0 / SMOOTH_CLIP_BOUND)])
+    return g.node("Div", [x, g.node("Sqrt", [g.node("Add", [g.node("Mul", [ratio, ratio]), g.const(1.0)])])])
+
+
 def _network(g, model, x):
-    """Emit ``model.net_``'s inference on ``x``; returns the raw outputs (logits)."""
+    """Emit the estimator's input scaling and ``model.net_``'s inference on ``x``; returns the raw outputs."""
+    x = _scaled_input(g, model, x)
     layers = model.net_.layers
     index = 0
     while index < len(layers):
@@ -336,7 +350,11 @@ def _convert_regressor(scope, operator, container):
             f"The output activation {model.out_activation_!r} is not supported by skstab's ONNX export yet."
         )
     g = _Graph(scope, operator, container)
-    g.node("Identity", [_network(g, model, g.input(operator))], operator.outputs[0].full_name)
+    z = _network(g, model, g.input(operator))
+    if getattr(model, "target_mean_", None) is not None:
+        # Undo the target standardization, as predict does.
+        z = g.node("Add", [g.node("Mul", [z, g.const(model.target_scale_)]), g.const(model.target_mean_)])
+    g.node("Identity", [z], operator.outputs[0].full_name)
 
 
 def _convert_aligner(scope, operator, container):
