@@ -47,6 +47,22 @@ def _best_epoch(validation_scores):
     return int(np.argmax(validation_scores)) + 1
 
 
+def _new_axes(plt, panels):
+    """A new figure: the per-epoch panels in the top row, the per-update panels below, each row full width."""
+    rows = [
+        row
+        for row in ([p for p in panels if p in ("loss", "validation")], [p for p in panels if p in ("lr", "grad_norm")])
+        if row
+    ]
+    figure = plt.figure(figsize=(9, 3.2 * len(rows)), layout="constrained")
+    grid = figure.add_gridspec(len(rows), 2)
+    axes = {}
+    for i, row in enumerate(rows):
+        for j, panel in enumerate(row):
+            axes[panel] = figure.add_subplot(grid[i, :] if len(row) == 1 else grid[i, j])
+    return [axes[panel] for panel in panels]
+
+
 class TrainingCurveDisplay:
     """Training history of a fitted network: loss, validation score, learning rate, gradient norm.
 
@@ -56,7 +72,8 @@ class TrainingCurveDisplay:
     :class:`~sklearn.pipeline.Pipeline` ending in one); the constructor takes
     the recorded curves directly. All parameters are stored as attributes.
 
-    The panels, from left to right:
+    The panels, in drawing order (in a new figure, the per-epoch panels form
+    the top row and the per-update panels the bottom row):
 
     * ``"loss"``: the training loss of every epoch (log scale), the
       validation loss when there is one, and the epoch whose weights early
@@ -121,8 +138,6 @@ class TrainingCurveDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import load_iris
     >>> from skstab import StabilizedMLPClassifier
     >>> from skstab.plotting import TrainingCurveDisplay
@@ -172,8 +187,9 @@ class TrainingCurveDisplay:
             ``"adam"``) work too; they record no learning-rate or
             gradient-norm history, so only their per-epoch panels are drawn.
         ax : sequence of matplotlib Axes, default=None
-            One Axes per panel, in the order of ``panels``. A new figure with
-            one row of panels is created when None.
+            One Axes per panel, in the order of ``panels``. When None, a new
+            figure shows the per-epoch panels in its top row and the
+            per-update panels in the bottom row.
         panels : sequence of str, default=None
             Which of ``"loss"``, ``"validation"``, ``"lr"`` and
             ``"grad_norm"`` to draw; by default every panel the estimator
@@ -237,8 +253,9 @@ class TrainingCurveDisplay:
         Parameters
         ----------
         ax : sequence of matplotlib Axes, default=None
-            One Axes per panel, in the order of ``panels``. A new figure with
-            one row of panels is created when None.
+            One Axes per panel, in the order of ``panels``. When None, a new
+            figure shows the per-epoch panels in its top row and the
+            per-update panels in the bottom row.
         panels : sequence of str, default=None
             Which of ``"loss"``, ``"validation"``, ``"lr"`` and
             ``"grad_norm"`` to draw; by default every panel with data. A
@@ -253,6 +270,7 @@ class TrainingCurveDisplay:
         """
         _check_matplotlib(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         if name is not None:
             self.name = name
@@ -261,7 +279,7 @@ class TrainingCurveDisplay:
         if unknown or len(set(panels)) != len(panels) or not panels:
             raise ValueError(f"panels must be distinct names among {PANELS}; got {panels}.")
         if ax is None:
-            _, ax = plt.subplots(1, len(panels), figsize=(3.6 * len(panels) + 1, 3.4), layout="constrained")
+            ax = _new_axes(plt, panels)
         axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
         if len(axes) != len(panels):
             raise ValueError(f"ax must hold one Axes per panel ({len(panels)}: {', '.join(panels)}); got {len(axes)}.")
@@ -297,6 +315,7 @@ class TrainingCurveDisplay:
             axis.set(title=_TITLES[panel], xlabel=_XLABELS[panel], ylabel=_YLABELS[panel])
             if panel in _LOG_PANELS:
                 axis.set_yscale("log")
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs and updates are counts
             handles, _ = axis.get_legend_handles_labels()
             if len(handles) > 1:
                 axis.legend(fontsize="small")
