@@ -10,6 +10,7 @@ from sklearn.utils.sparsefuncs import inplace_column_scale
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._moments import chunk_statistics, csc_columns, is_constant_feature, merge_moments
+from .utils._doc_links import DocLinkMixin
 from .utils._validation import Interval, _check_sample_weight, _fit_context
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -26,7 +27,7 @@ _SPARSE_CENTER_MSG = (
 )
 
 
-class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardize features with statistics of the training split only.
 
     Each feature becomes ``(x - mean_) / scale_`` with the population standard

@@ -34,6 +34,7 @@ from .exceptions import (
     NoProgressWarning,
     TrainingInterruptedWarning,
 )
+from .utils._doc_links import DocLinkMixin
 from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 from .utils._warnings import warn_at_caller
 
@@ -74,7 +75,7 @@ def _verbosity(verbose):
             log.removeHandler(handler)
 
 
-class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
+class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared fitting logic; use StabilizedMLPClassifier or StabilizedMLPRegressor."""
 
     #: Whether ``validate_data`` should convert ``y`` to numbers (regression).
@@ -514,13 +515,13 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
 
     @property
     def coefs_(self):
-        """list of ndarray: weight matrix of each dense layer, input to output (views)."""
+        """Weight matrix of each dense layer, input to output (views)."""
         check_is_fitted(self)
         return [layer.params["W"] for layer in self.net_.layers if isinstance(layer, nn.Dense)]
 
     @property
     def intercepts_(self):
-        """list of ndarray: bias vector of each dense layer, input to output (views)."""
+        """Bias vector of each dense layer, input to output (views)."""
         check_is_fitted(self)
         return [layer.params["b"] for layer in self.net_.layers if isinstance(layer, nn.Dense)]
 

@@ -1,29 +1,24 @@
-"""Training-curve plots. matplotlib is an optional extra, imported only when a plot is asked for."""
+"""plot_training_curves: several runs side by side, drawn by TrainingCurveDisplay."""
 
 import numpy as np
 
+from .plotting._training_curves import TrainingCurveDisplay, _check_matplotlib, _final_estimator
 
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # the message names the fix, not just the missing module
-        raise ImportError("Plotting needs matplotlib: pip install 'skstab[plot]' (or pip install matplotlib).") from exc
-    return plt
-
-
-def _final_step(estimator):
-    if hasattr(estimator, "steps"):  # a Pipeline: plot its final estimator
-        return estimator.steps[-1][1]
-    return estimator
+_PANELS = ("loss", "lr", "grad_norm")
 
 
 def plot_training_curves(estimators, *, labels=None, axes=None):
     """Plot loss, learning rate and gradient norm of fitted networks side by side.
 
     The three panels show ``loss_curve_`` (per epoch), ``lr_curve_`` and
-    ``grad_norm_curve_`` (per optimizer update): enough to see the warmup
-    and the decay, a loss that stalls or jumps, and gradients that sit above
-    ``clip_norm``. See :ref:`user_guide_pitfalls` for what to look for.
+    ``grad_norm_curve_`` (per optimizer update) of every estimator, drawn by
+    :meth:`skstab.plotting.TrainingCurveDisplay.from_estimator` on shared
+    axes, with each run's ``clip_norm``, restored best epoch and divergence
+    recoveries marked: enough to see the warmup and the decay, a loss that
+    stalls or jumps, and gradients that sit above ``clip_norm``. See
+    :ref:`user_guide_pitfalls` for what to look for. For one run with its
+    validation scores, use :class:`~skstab.plotting.TrainingCurveDisplay`
+    directly.
 
     Parameters
     ----------
@@ -42,23 +37,15 @@ def plot_training_curves(estimators, *, labels=None, axes=None):
     axes : ndarray of matplotlib Axes
         The loss, learning-rate and gradient-norm panels.
     """
-    plt = _pyplot()
+    _check_matplotlib("plot_training_curves")
+    import matplotlib.pyplot as plt
+
     if not isinstance(estimators, (list, tuple)):
         estimators = [estimators]
-    models = [_final_step(est) for est in estimators]
-    labels = labels or [type(model).__name__ for model in models]
+    labels = labels or [type(_final_estimator(est)).__name__ for est in estimators]
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
     axes = np.asarray(axes).ravel()
-    for model, label in zip(models, labels):
-        axes[0].plot(np.arange(1, len(model.loss_curve_) + 1), model.loss_curve_, label=label)
-        if hasattr(model, "lr_curve_"):
-            axes[1].plot(model.lr_curve_, label=label)
-            axes[2].plot(model.grad_norm_curve_, label=label, linewidth=0.6)
-    axes[0].set(title="Training loss", xlabel="epoch", yscale="log")
-    axes[1].set(title="Learning rate", xlabel="optimizer update")
-    axes[2].set(title="Gradient norm before clipping", xlabel="optimizer update", yscale="log")
-    for ax in axes:
-        if ax.lines:
-            ax.legend()
+    for estimator, label in zip(estimators, labels):
+        TrainingCurveDisplay.from_estimator(estimator, ax=axes, panels=_PANELS, name=label)
     return axes
