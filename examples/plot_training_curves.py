@@ -47,7 +47,7 @@ plt.show()
 # gradient norm spikes far above ``clip_norm`` before them. A healthy run shows
 # none of this; here the fix is a FeatureAligner and the default learning rate.
 X, y = load_breast_cancer(return_X_y=True)
-clf = StabilizedMLPClassifier(learning_rate_init=3.0, max_iter=40, random_state=0)
+clf = StabilizedMLPClassifier(learning_rate_init=3.0, max_iter=40, input_scaling=None, random_state=0)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DivergenceRecoveryWarning)
     warnings.simplefilter("ignore", ScaleDisparityWarning)

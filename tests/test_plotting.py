@@ -53,7 +53,9 @@ def early_stopped(iris):
 def recovered(iris):
     """A run whose loss exploded once (learning rate 50 on unscaled features): one recovery."""
     X, y = iris
-    clf = StabilizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=50.0, random_state=0)
+    clf = StabilizedMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=50.0, input_scaling=None, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.fit(X * 1000, y)
