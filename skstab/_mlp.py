@@ -473,15 +473,11 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
         )
         check = result.check
         if check is not None and check.inference_loss >= check.constant_loss:
-            advice = (
-                "It was still improving when the epochs ran out: raise max_iter."
-                if improving
-                else f"Lower learning_rate_init (now {self.learning_rate_init:g}) by a factor of 10, keep "
-                "input_scaling on, and look at loss_curve_."
-            )
             warn_at_caller(
                 f"The trained network's loss on training rows ({check.inference_loss:.4g}) is no lower than that "
-                f"of a constant prediction ({check.constant_loss:.4g}): the model did not learn. {advice}",
+                f"of a constant prediction ({check.constant_loss:.4g}): the model did not learn. Lower "
+                f"learning_rate_init (now {self.learning_rate_init:g}) by a factor of 10 (or, if loss_curve_ was "
+                "still falling steadily, raise max_iter) and keep input_scaling on.",
                 NoProgressWarning,
             )
         elif improving:

@@ -69,14 +69,21 @@ def judge_epoch(state, *, loss, score, tol, n_iter_no_change):
     return Verdict(best=best, stop=stop)
 
 
+#: A drop counts only when it exceeds this many standard errors of the epoch-to-epoch noise.
+NOISE_MARGIN = 2.0
+
+
 def still_improving(loss_curve, *, n_iter_no_change, tol):
-    """Whether the loss was still falling by more than ``tol`` per epoch at the end of a run.
+    """Whether the loss was still clearly falling at the end of a run.
 
     A decaying schedule is laid out to end at the last epoch, so reaching it
     is the plan, not a failure. A run is judged unconverged only while its
     loss is still clearly dropping: the mean loss of the second half of the
-    last ``n_iter_no_change`` epochs against the first half, which averages
-    out the epoch-to-epoch noise of minibatch training.
+    last ``n_iter_no_change`` epochs against the first half (which averages
+    out the epoch-to-epoch noise of minibatch training) falls by more than
+    ``tol`` per epoch and by more than ``NOISE_MARGIN`` standard errors of
+    the difference of two such means, so the batch-to-batch noise of a loss
+    that has levelled off (batch statistics, shuffling) does not count.
 
     Examples
     --------
@@ -89,4 +96,7 @@ def still_improving(loss_curve, *, n_iter_no_change, tol):
     if half < 1:
         return False
     recent = np.asarray(loss_curve[-2 * half :])
-    return bool(recent[:half].mean() - recent[half:].mean() > tol * half)
+    first, second = recent[:half], recent[half:]
+    drop = first.mean() - second.mean()
+    noise = np.sqrt((first.var() + second.var()) / half)
+    return bool(drop > tol * half and drop > NOISE_MARGIN * noise)
