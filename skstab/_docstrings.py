@@ -6,6 +6,19 @@ SHARED_PARAMETERS = """
     activation : {"relu", "gelu", "tanh", "logistic", "identity"}, default="relu"
         Hidden-layer nonlinearity. ReLU and GELU layers start from He-uniform
         weights, the others from Glorot-uniform weights.
+    input_scaling : {"robust", "standard"} or None, default="robust"
+        How the network scales its inputs, with statistics of the rows
+        passed to ``fit`` (the first ``partial_fit`` call), so raw features
+        train like carefully preprocessed ones and features on very different
+        scales cannot stall training. ``"robust"`` centres each feature on its
+        median and divides by its inter-quartile range (half its range when
+        the quartiles coincide; a constant feature is only centred), then
+        clips smoothly with ``x / sqrt(1 + (x / 3) ** 2)``, which keeps
+        outliers in order but within (-3, 3). ``"standard"`` is the z-score.
+        Quantiles are inverted-CDF quantiles, so sample weights act as
+        repeated rows. ``None`` feeds the features as given, as does sparse
+        input (centring would densify it: scale it beforehand). See
+        :ref:`user_guide_scaling`.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"}, default="adamw"
         Update rule. ``"adamw"`` shrinks the weights directly at every update
         (decoupled weight decay), so all weights are regularized at the same
@@ -98,6 +111,14 @@ SHARED_PARAMETERS = """
     n_groups : int, default=4
         Groups of ``normalization="group"``; each hidden width must be a
         multiple of it.
+    batchnorm_statistics : {"population", "running"}, default="population"
+        The statistics batch normalization uses at prediction.
+        ``"population"`` recomputes them at the end of training, exactly, from
+        the training rows with the final weights (and for each epoch scored on
+        held-out rows), so inference normalizes what the final network
+        produces. ``"running"`` keeps the running averages gathered during
+        training, which trail the weights: useful when the training rows are
+        not at hand at the end (streaming with ``partial_fit``).
     shuffle : bool, default=True
         Shuffle the rows every epoch.
     random_state : int, RandomState instance or None, default=None
@@ -105,7 +126,8 @@ SHARED_PARAMETERS = """
         int gives bit-identical fits.
     tol : float, default=1e-4
         Smallest improvement of the training loss (or of the validation score
-        with ``early_stopping``) that counts as one.
+        with ``early_stopping``) that counts as one, for ``n_iter_no_change``
+        and for the end-of-fit convergence check.
     verbose : bool, default=False
         Log each epoch's loss (logger ``"skstab"``, shown on stderr when
         logging is not configured).
@@ -113,14 +135,18 @@ SHARED_PARAMETERS = """
         Continue from the previous fit's weights, with a fresh optimizer and
         schedule, as scikit-learn's MLP does.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows, stop when the validation
-        score stalls, and restore the best weights. See
-        :ref:`user_guide_stopping`.
+        Hold out ``validation_fraction`` of the rows, score them after every
+        epoch (accuracy or R²) and restore the weights of the best epoch (the
+        earliest of equal scores). Training still runs all ``max_iter`` epochs
+        unless ``n_iter_no_change`` is set. See :ref:`user_guide_stopping`.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.
-    n_iter_no_change : int, default=10
-        Training stops after more than this many consecutive epochs without
-        an improvement of ``tol``.
+    n_iter_no_change : int or None, default=None
+        Plateau stopping: training stops after more than this many
+        consecutive epochs without an improvement of ``tol`` (of the
+        validation score with ``early_stopping``, else of the training loss).
+        ``None`` runs every planned epoch, so the learning-rate decay is never
+        cut short; scikit-learn's MLP uses 10.
     compute_dtype : {"auto", "float32", "float64"}, default="auto"
         Dtype of the network's arithmetic. ``"auto"`` computes float32 input
         in float32, and float64 input in float32 from 10,000 rows on (about
@@ -160,6 +186,16 @@ SHARED_ATTRIBUTES = """
         by half the first epoch's loss, and training went on from the best
         epoch's weights) and
         ``lr_scale``, the factor on the schedule from then on.
+    input_center_ : ndarray of shape (n_features_in_,) or None
+        Per-feature centre of ``input_scaling`` (median or mean); None when
+        inputs are not scaled.
+    input_scale_ : ndarray of shape (n_features_in_,) or None
+        Per-feature divisor of ``input_scaling``; None when inputs are not
+        scaled.
+    inference_gap_ : float
+        Inference-mode loss minus training-mode loss on up to 2,048 training
+        rows, as a share of the first epoch's loss: near zero when prediction
+        normalizes as training did (``InferenceMismatchWarning`` above 0.1).
     n_iter_ : int
         Epochs run by the last call to ``fit`` (1 after ``partial_fit``).
     t_ : int

@@ -21,9 +21,19 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
     Parameters
     ----------{SHARED_PARAMETERS}
+    standardize_target : bool, default=True
+        Train on targets standardized with the weighted mean and standard
+        deviation of the training rows (of the first ``partial_fit`` call),
+        and undo it at prediction, so a target in dollars trains like one in
+        z-units; ``loss_curve_`` is then in standardized units.
 
     Attributes
     ----------{SHARED_ATTRIBUTES}
+    target_mean_ : ndarray of shape (n_outputs_,) or None
+        Training mean of each target; None when ``standardize_target=False``.
+    target_scale_ : ndarray of shape (n_outputs_,) or None
+        Training standard deviation of each target (1 for a constant one);
+        None when ``standardize_target=False``.
 
     See Also
     --------
@@ -33,11 +43,9 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
     Notes
     -----
-    The loss is ``sum_k (y_k - f_k(x))^2 / 2`` per row, averaged over rows
-    with the sample weights; for one output it equals scikit-learn's. The
-    output bias starts at the weighted mean target, so training starts
-    centred even when the target is far from zero; a target with a large
-    spread still learns faster when standardized.
+    The loss is ``sum_k (y_k - f_k(x))^2 / 2`` per row of the standardized
+    targets, averaged over rows with the sample weights. The output bias
+    starts at the weighted mean target, so training starts centred.
 
     Examples
     --------
