@@ -350,6 +350,12 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             parts = train_test_split(*arrays, test_size=n_validation, random_state=seed)
         X_train, X_val, Y_train, Y_val = parts[:4]
         sw_train, sw_val = (parts[4], parts[5]) if data.sample_weight is not None else (None, None)
+        if sw_val is not None and not sw_val.sum() > 0:
+            raise ValueError(
+                f"The {n_validation} validation rows held out for early stopping all have sample weight 0, "
+                "so they cannot score the model; raise validation_fraction, give more rows a positive "
+                "weight, or set early_stopping=False."
+            )
         validation = Validation(X_val, lambda Z: self._score_outputs(Z, Y_val, sw_val))
         return X_train, Y_train, sw_train, validation
 

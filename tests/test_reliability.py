@@ -1,0 +1,73 @@
+"""Issue 13: every bad input gets a clear answer, every failure leaves the model as it was."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
+
+from ._mlp_helpers import assert_same_params, ignore_convergence
+
+SMALL = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
+
+
+def _binary(n=40, n_features=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features))
+    return X, (X[:, 0] + 0.3 * rng.normal(size=n) > 0).astype(int)
+
+
+# -- 1. batches of zero total weight ------------------------------------------------
+
+
+@ignore_convergence
+def test_zero_weight_batches_are_skipped_not_divided_by():
+    X, y = _binary()
+    sw = (np.arange(40) < 8).astype(float)  # batches 2..5 have no weight at all
+    # A constant rate: the schedule counts the skipped updates, so it would differ from training on 8 rows.
+    params = {"batch_size": 8, "shuffle": False, "lr_schedule": "constant", "warmup": 0, **SMALL}
+    clf = StabilizedMLPClassifier(**params).fit(X, y, sample_weight=sw)
+    assert clf.recoveries_ == []
+    assert np.isfinite(clf.loss_curve_).all()
+    # One update per epoch: only the first batch carries weight.
+    assert clf.lr_curve_.size == 3
+    # With the weighted rows alone in one batch, the run equals training on those rows only.
+    alone = StabilizedMLPClassifier(**params).fit(X[:8], y[:8])
+    assert_allclose(clf.loss_curve_, alone.loss_curve_, rtol=1e-12)
+    assert_same_params(clf, alone)
+
+
+@ignore_convergence
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_zero_weight_batches_with_gradient_accumulation(shuffle):
+    X, y = _binary(n=64)
+    sw = np.zeros(64)
+    sw[:8] = 1.0
+    clf = StabilizedMLPClassifier(batch_size=8, gradient_accumulation_steps=2, shuffle=shuffle, **SMALL)
+    clf.fit(X, y, sample_weight=sw)
+    assert clf.recoveries_ == [] and np.isfinite(clf.loss_curve_).all()
+    assert 1 <= clf.lr_curve_.size <= 3 * 4
+    if not shuffle:
+        # Only the first accumulation group has weight: one update per epoch, equal to plain training.
+        assert clf.lr_curve_.size == 3
+        alone = StabilizedMLPClassifier(batch_size=8, shuffle=False, **SMALL).fit(X[:8], y[:8])
+        assert_allclose(clf.loss_curve_, alone.loss_curve_, rtol=1e-12)
+
+
+def test_zero_total_weight_is_a_clear_error_in_the_building_blocks():
+    from skstab.nn import BatchNorm, SquaredError
+
+    with pytest.raises(ValueError, match="positive total weight"):
+        SquaredError()(np.zeros((2, 1)), np.ones((2, 1)), np.zeros(2))
+    bn = BatchNorm()
+    bn.build(1)
+    with pytest.raises(ValueError, match="positive total weight"):
+        bn.forward(np.ones((2, 1)), training=True, sample_weight=np.zeros(2))
+
+
+def test_early_stopping_split_of_zero_weight_raises():
+    X, y = _binary(n=40)
+    sw = np.r_[np.ones(1), np.zeros(39)]  # one side of the split has no weight at all
+    reg = StabilizedMLPRegressor(early_stopping=True, validation_fraction=0.5, **SMALL)
+    with pytest.raises(ValueError, match="weight"):
+        reg.fit(X, y.astype(float), sample_weight=sw)
