@@ -1,5 +1,7 @@
 """StabilizedMLPClassifier: binary, multiclass and multilabel classification."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
@@ -219,10 +221,23 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             return sample_weight
         if self._multilabel:
             raise ValueError("class_weight is not supported for multilabel targets; use sample_weight.")
+        if isinstance(self.class_weight, dict):
+            for label, weight in self.class_weight.items():
+                if not isinstance(weight, Real) or not 0 <= weight < np.inf:
+                    raise ValueError(
+                        f"class_weight[{label!r}] is {weight!r}, but class weights must be non-negative "
+                        "finite numbers (0 ignores the class)."
+                    )
         if y.ndim == 2:
             y = y.ravel()
         weights = compute_sample_weight(self.class_weight, y).astype(np.float64)
-        return weights if sample_weight is None else sample_weight * weights.astype(sample_weight.dtype)
+        weights = weights if sample_weight is None else sample_weight * weights.astype(sample_weight.dtype)
+        if not weights.sum() > 0:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} (times sample_weight) gives every row weight 0; "
+                "give at least one class present in y a positive weight."
+            )
+        return weights
 
     def _make_loss(self):
         if self._multilabel or len(self.classes_) == 2:

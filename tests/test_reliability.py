@@ -71,3 +71,27 @@ def test_early_stopping_split_of_zero_weight_raises():
     reg = StabilizedMLPRegressor(early_stopping=True, validation_fraction=0.5, **SMALL)
     with pytest.raises(ValueError, match="weight"):
         reg.fit(X, y.astype(float), sample_weight=sw)
+
+
+# -- 2. class_weight values ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf, "heavy"])
+def test_bad_class_weight_names_the_class(bad):
+    X, y = _binary()
+    clf = StabilizedMLPClassifier(class_weight={0: bad, 1: 1.0}, **SMALL)
+    with pytest.raises(ValueError, match=r"class_weight\[0\].*non-negative"):
+        clf.fit(X, y)
+
+
+def test_class_weight_zero_for_every_class_raises():
+    X, y = _binary()
+    with pytest.raises(ValueError, match="weight 0"):
+        StabilizedMLPClassifier(class_weight={0: 0.0, 1: 0.0}, **SMALL).fit(X, y)
+
+
+@ignore_convergence
+def test_class_weight_zero_for_one_class_trains():
+    X, y = _binary()
+    clf = StabilizedMLPClassifier(class_weight={0: 0.0, 1: 1.0}, batch_size=8, **SMALL).fit(X, y)
+    assert np.isfinite(clf.loss_curve_).all()
