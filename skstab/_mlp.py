@@ -7,6 +7,7 @@ fitted attributes. The public classes (``_classifier.py``,
 into predictions.
 """
 
+import copy
 import logging
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
@@ -196,6 +197,10 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         net, optimizer = getattr(self, "net_", None), getattr(self, "_optimizer", None)
         saved_net = None if net is None else net.state()
         saved_optimizer = None if optimizer is None else optimizer.state_dict()
+        # The training state and the generator are mutated in place by a call that resumes them.
+        state, rng = getattr(self, "_state", None), getattr(self, "_rng", None)
+        saved_state = copy.deepcopy(state)
+        saved_rng = None if rng is None else copy.deepcopy(rng.bit_generator.state)
         try:
             first_pass = not hasattr(self, "net_") or not (self.warm_start or incremental)
             if incremental and self.early_stopping:
@@ -212,6 +217,10 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
                 net.load_state(saved_net)
             if optimizer is not None:
                 optimizer.load_state_dict(saved_optimizer)
+            if state is not None:
+                state.__dict__.update(saved_state.__dict__)
+            if rng is not None:
+                rng.bit_generator.state = saved_rng
             raise
         return self
 

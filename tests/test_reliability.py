@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
 
@@ -95,3 +95,50 @@ def test_class_weight_zero_for_one_class_trains():
     X, y = _binary()
     clf = StabilizedMLPClassifier(class_weight={0: 0.0, 1: 1.0}, batch_size=8, **SMALL).fit(X, y)
     assert np.isfinite(clf.loss_curve_).all()
+
+
+# -- 4. a failed call leaves every fitted state as it was -------------------------------------
+
+
+def _diverging(X):
+    # Finite, but the first layer's sums overflow float64: every retry of the epoch fails mid-way.
+    return X / np.abs(X).max() * 1.7e308
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])
+def test_failed_partial_fit_leaves_training_state_and_rng_unchanged(Estimator):
+    from skstab.exceptions import DivergenceError
+
+    X, y = _binary(n=48)
+    y = y if Estimator is StabilizedMLPClassifier else y.astype(float)
+    extra = {"classes": [0, 1]} if Estimator is StabilizedMLPClassifier else {}
+    params = {"batch_size": 16, **SMALL}
+    failed = Estimator(**params).partial_fit(X, y, **extra)
+    clean = Estimator(**params).partial_fit(X, y, **extra)
+    state_before = repr(failed._state)
+    rng_before = failed._rng.bit_generator.state
+    with pytest.raises(DivergenceError):
+        failed.partial_fit(_diverging(X), y)
+    assert repr(failed._state) == state_before
+    assert failed._state.lr_scale == 1.0
+    assert failed._rng.bit_generator.state == rng_before
+    failed.partial_fit(X[::-1], y[::-1])
+    clean.partial_fit(X[::-1], y[::-1])
+    assert_same_params(failed, clean)
+    assert failed.loss_curve_ == clean.loss_curve_
+    assert_array_equal(failed.lr_curve_, clean.lr_curve_)
+    assert failed._rng.bit_generator.state == clean._rng.bit_generator.state
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_failed_warm_start_fit_leaves_the_model_as_it_was():
+    from skstab.exceptions import DivergenceError
+
+    X, y = _binary(n=48)
+    clf = StabilizedMLPClassifier(warm_start=True, batch_size=16, **SMALL).fit(X, y)
+    proba, state = clf.predict_proba(X), repr(clf._state)
+    with pytest.raises(DivergenceError):
+        clf.fit(_diverging(X), y)
+    assert_array_equal(clf.predict_proba(X), proba)
+    assert repr(clf._state) == state
