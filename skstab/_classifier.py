@@ -168,7 +168,8 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             Non-negative row weights.
         classes : array-like of shape (n_classes,), default=None
             Every class that any call will see. Required on the first call
-            for single-label targets; ignored afterwards.
+            for single-label targets; later calls may omit it, and otherwise
+            must pass the same classes.
 
         Returns
         -------
@@ -177,12 +178,27 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         """
         if classes is None and not hasattr(self, "classes_") and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is not None:
+            classes = _sorted_labels(classes, "classes")
+            previous = getattr(self, "classes_", None)
+            if previous is not None and not getattr(self, "_multilabel", False):
+                if classes.shape != previous.shape or not np.all(classes == previous):
+                    raise ValueError(
+                        f"classes={classes.tolist()} differs from classes_={previous.tolist()} of the first "
+                        "call to partial_fit; the classes cannot change between calls. Refit with fit, or "
+                        "pass every class on the first call."
+                    )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _encode_targets(self, y, first_pass, classes=None):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except ValueError:
+            if y.dtype == object:
+                _sorted_labels(y, "y")  # names a missing label or a mix of strings and numbers
+            raise
         target_type = type_of_target(y)
         if target_type == "multilabel-indicator":
             if first_pass:
@@ -200,7 +216,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             )
         if first_pass:
             self._multilabel = False
-            self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            self.classes_ = np.unique(y) if classes is None else _sorted_labels(classes, "classes")
             self.n_outputs_ = 1 if len(self.classes_) == 2 else len(self.classes_)
         elif getattr(self, "_multilabel", False):
             raise ValueError("The model was fitted on multilabel targets; y is single-label.")
@@ -327,3 +343,30 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _sorted_labels(labels, name):
+    """The sorted unique labels, or a ValueError that says what is wrong with them."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind == "f" and np.isnan(labels).any():
+        index = int(np.flatnonzero(np.isnan(labels.ravel()))[0])
+        raise ValueError(f"{name} contains a missing label (nan, at position {index}); drop it or give it a label.")
+    if labels.dtype == object:
+        flat = labels.ravel()
+        for index, label in enumerate(flat):
+            if label is None or (isinstance(label, float) and np.isnan(label)):
+                raise ValueError(
+                    f"{name} contains a missing label ({label!r}, at position {index}); drop those rows "
+                    "or give them a label."
+                )
+        texts = [label for label in flat if isinstance(label, str)]
+        others = [label for label in flat if not isinstance(label, str)]
+        if texts and others:
+            raise ValueError(
+                f"{name} mixes strings and other labels ({texts[0]!r} and {others[0]!r}); labels must be "
+                "all strings or all numbers."
+            )
+    try:
+        return np.unique(labels)
+    except TypeError as exc:
+        raise ValueError(f"{name} holds labels that cannot be sorted: {exc}") from exc

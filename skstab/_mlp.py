@@ -267,8 +267,10 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             net.layers[-1].params["b"][...] = self._init_output_bias(data.Y, data.sample_weight)
         else:
             net = self.net_
+            self._check_same_network(params, normalization, incremental)
+        spec = self._network_spec(params, normalization, net.params.dtype)
         if incremental and not first_pass:
-            return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation)
+            return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation, spec)
         steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
         schedule = build_schedule(params, steps)
         optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps)
@@ -281,7 +283,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
                 self._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
             )
         )
-        return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation)
+        return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec)
 
     def _train(self, run, data, incremental):
         """Run the training loop on the training rows, holding out validation rows if asked."""
@@ -310,6 +312,39 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
                 rng=run.rng,
                 state=run.state,
                 validation=validation,
+            )
+
+    def _network_spec(self, params, normalization, dtype):
+        """What the network's structure rests on; a resumed call must not change it."""
+        return {
+            "hidden_layer_sizes": tuple(hidden_sizes(params)),
+            "activation": params["activation"],
+            "normalization": normalization,
+            "n_groups": params["n_groups"] if normalization == "group" else None,
+            "compute_dtype": np.dtype(dtype).name,
+        }
+
+    def _check_same_network(self, params, normalization, incremental):
+        """Refuse to resume a network that the current parameters would build differently."""
+        old = getattr(self, "_net_spec", None)
+        if old is None:
+            return
+        # "auto" choices follow the existing network: only an explicit request counts as a change.
+        if params["normalization"] == "auto":
+            normalization = old["normalization"]
+        dtype = old["compute_dtype"] if self.compute_dtype == "auto" else self.compute_dtype
+        new = self._network_spec(params, normalization, dtype)
+        changes = [f"{key}: {old[key]!r} -> {new[key]!r}" for key in old if old[key] != new[key]]
+        if changes:
+            call = (
+                "partial_fit continues the network of the previous calls"
+                if incremental
+                else ("warm_start=True continues training the network of the previous fit")
+            )
+            raise ValueError(
+                f"{call}, but the parameters now describe a different network ({'; '.join(changes)}). "
+                "Set warm_start=False (or use a new estimator) to train a new network, or restore "
+                "the previous value(s)."
             )
 
     def _check_params(self, params, n_train):
@@ -375,6 +410,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
         with_validation = result.validation_scores is not None
         if first_pass:
             self.net_ = run.net
+            self._net_spec = run.spec
             self.loss_curve_ = []
             self.lr_curve_ = np.empty(0)
             self.grad_norm_curve_ = np.empty(0)
@@ -486,3 +522,4 @@ class _Run:
     rng: np.random.Generator
     split_seed: int
     n_validation: int
+    spec: dict

@@ -8,6 +8,8 @@ from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
 
 from ._mlp_helpers import assert_same_params, ignore_convergence
 
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 SMALL = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
 
 
@@ -142,3 +144,88 @@ def test_failed_warm_start_fit_leaves_the_model_as_it_was():
         clf.fit(_diverging(X), y)
     assert_array_equal(clf.predict_proba(X), proba)
     assert repr(clf._state) == state
+
+
+# -- 5. arguments that were silently ignored ---------------------------------------------------
+
+
+def test_partial_fit_with_other_classes_raises():
+    X, y = _binary()
+    clf = StabilizedMLPClassifier(**SMALL).partial_fit(X, y, classes=[0, 1])
+    clf.partial_fit(X, y, classes=[1, 0])  # the same classes in another order are fine
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2\] differs from classes_=\[0, 1\]"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+
+
+@pytest.mark.parametrize(
+    "classes, match",
+    [([0, 1, None], "missing label"), (np.array([0, "a"], dtype=object), "mixes strings"), ([0, np.nan], "missing")],
+)
+def test_partial_fit_with_unsortable_classes_raises_value_error(classes, match):
+    X, y = _binary()
+    with pytest.raises(ValueError, match=match):
+        StabilizedMLPClassifier(**SMALL).partial_fit(X, y, classes=classes)
+
+
+@pytest.mark.parametrize(
+    "labels, match", [([0, 1, None], r"missing label \(None, at position 2\)"), ([0, "b", "a"], "mixes strings")]
+)
+def test_labels_with_none_or_mixed_types_say_so(labels, match):
+    X, _ = _binary(n=30)
+    y = np.array(labels * 10, dtype=object)
+    with pytest.raises(ValueError, match=match):
+        StabilizedMLPClassifier(**SMALL).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hidden_layer_sizes": (4,)},
+        {"hidden_layer_sizes": (8, 8)},
+        {"activation": "tanh"},
+        {"normalization": "layer"},
+        {"normalization": None},
+        {"compute_dtype": "float32"},
+    ],
+)
+@pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])
+def test_warm_start_refuses_a_changed_network(Estimator, change):
+    X, y = _binary()
+    est = Estimator(warm_start=True, batch_size=8, **SMALL).fit(X, y)
+    proba = est.predict(X)
+    name = next(iter(change))
+    est.set_params(**change)
+    with pytest.raises(ValueError, match=f"warm_start=True continues.*{name}"):
+        est.fit(X, y)
+    assert_array_equal(est.predict(X), proba)
+    est.set_params(warm_start=False).fit(X, y)  # the way out the message names
+
+
+@ignore_convergence
+def test_warm_start_n_groups_and_auto_normalization():
+    X, y = _binary(n=48)
+    est = StabilizedMLPClassifier(warm_start=True, normalization="group", n_groups=2, **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="n_groups: 2 -> 4"):
+        est.set_params(n_groups=4).fit(X, y)
+    # n_groups means nothing to batch norm; "auto" keeps the network it built.
+    est = StabilizedMLPClassifier(warm_start=True, batch_size=8, **SMALL).fit(X, y)
+    est.set_params(n_groups=1).fit(X, y)
+    est.set_params(normalization="batch").fit(X, y)
+    est.fit(X[:6], y[:6])  # "auto" would pick layer norm for 6 rows, but keeps the network's batch norm
+
+
+@pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])
+def test_warm_start_other_feature_or_output_counts_raise(Estimator):
+    X, y = _binary()
+    est = Estimator(warm_start=True, **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        est.fit(X[:, :2], y)
+    with pytest.raises(ValueError, match="label|outputs"):
+        est.fit(X, np.c_[y, y] if Estimator is StabilizedMLPRegressor else y + 5)
+
+
+def test_partial_fit_refuses_a_changed_network():
+    X, y = _binary()
+    clf = StabilizedMLPClassifier(**SMALL).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="partial_fit continues.*hidden_layer_sizes"):
+        clf.set_params(hidden_layer_sizes=(3,)).partial_fit(X, y)
