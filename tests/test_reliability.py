@@ -229,3 +229,44 @@ def test_partial_fit_refuses_a_changed_network():
     clf = StabilizedMLPClassifier(**SMALL).partial_fit(X, y, classes=[0, 1])
     with pytest.raises(ValueError, match="partial_fit continues.*hidden_layer_sizes"):
         clf.set_params(hidden_layer_sizes=(3,)).partial_fit(X, y)
+
+
+# -- 6. column-major input ---------------------------------------------------------------------------
+
+
+def _record_training_inputs(monkeypatch):
+    import skstab._mlp as mlp_module
+
+    seen = []
+    original = mlp_module.train
+
+    def recording_train(net, loss_fn, optimizer, schedule, X, *args, **kwargs):
+        seen.append(X)
+        return original(net, loss_fn, optimizer, schedule, X, *args, **kwargs)
+
+    monkeypatch.setattr(mlp_module, "train", recording_train)
+    return seen
+
+
+@pytest.mark.parametrize("compute_dtype", ["float64", "float32"])
+@pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])
+def test_fortran_ordered_input_trains_from_a_row_major_copy(Estimator, compute_dtype, monkeypatch):
+    X, y = _binary(n=64, n_features=5)
+    X_f = np.asfortranarray(X)
+    assert not X_f.flags.c_contiguous
+    params = {"batch_size": 16, "compute_dtype": compute_dtype, **SMALL}
+    seen = _record_training_inputs(monkeypatch)
+    from_f = Estimator(**params).fit(X_f, y)
+    from_c = Estimator(**params).fit(X, y)
+    Estimator(**params).partial_fit(X_f, y, **({"classes": [0, 1]} if Estimator is StabilizedMLPClassifier else {}))
+    assert len(seen) == 3
+    assert all(X_seen.flags.c_contiguous and X_seen.dtype == compute_dtype for X_seen in seen)
+    assert_same_params(from_f, from_c)
+    assert not X_f.flags.c_contiguous  # the caller's array is untouched
+
+
+def test_c_ordered_input_is_not_copied(monkeypatch):
+    X, y = _binary(n=64)
+    seen = _record_training_inputs(monkeypatch)
+    StabilizedMLPClassifier(compute_dtype="float64", **SMALL).fit(X, y)
+    assert np.shares_memory(seen[0], X)
