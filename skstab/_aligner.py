@@ -221,6 +221,7 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         with np.errstate(invalid="ignore", divide="ignore"):
             var = m2 / n
+        self._check_representable(n, mean, var, data_max)
         # Identical values: store the exact value so it maps to exactly 0.0.
         identical = data_min == data_max
         mean, var = np.where(identical, data_min, mean), np.where(identical, 0.0, var)
@@ -238,24 +239,39 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self.scale_ = np.where(constant, 1.0, np.sqrt(var) + self.epsilon)
         return self
 
+    def _column_label(self, column):
+        names = getattr(self, "feature_names_in_", None)
+        return f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
+
+    def _check_representable(self, n, mean, var, data_max):
+        """A ValueError naming the first column whose statistics overflow float64."""
+        bad = np.flatnonzero((n > 0) & ~(np.isfinite(mean) & np.isfinite(var)))
+        if bad.size:
+            raise ValueError(
+                f"The values of {self._column_label(bad[0])} (up to {data_max[bad[0]]:.3g}) are too spread out "
+                "for float64: their variance overflows (largest float64 1.8e+308) once the standard deviation "
+                "passes about 1.3e+154. Divide the column by a large constant (say 1e150) first."
+            )
+
     def _check_no_inf(self, X):
         # Validation runs with ensure_all_finite=False so that this check, not
         # sklearn's generic message, reports which column holds the infinity.
         values = X.data if sparse.issparse(X) else X
         if not np.isinf(values).any():
             return
-        if sparse.issparse(X):
-            Xc, col = csc_columns(X)
-            column = int(col[np.isinf(Xc.data)][0])
-        else:
-            column = int(np.flatnonzero(np.isinf(X).any(axis=0))[0])
-        names = getattr(self, "feature_names_in_", None)
-        label = f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
+        label = self._column_label(self._first_inf_column(X))
         raise ValueError(
             f"Input X contains infinity in {label}. {type(self).__name__} accepts "
             "NaN as a missing value but not +/-inf; replace it before fitting or "
             "transforming."
         )
+
+    @staticmethod
+    def _first_inf_column(X):
+        if sparse.issparse(X):
+            Xc, col = csc_columns(X)
+            return int(col[np.isinf(Xc.data)][0])
+        return int(np.flatnonzero(np.isinf(X).any(axis=0))[0])
 
     def transform(self, X, copy=None):
         """Center and scale X with the training statistics.
@@ -324,6 +340,31 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self._apply(X, inverse=True)
 
     def _apply(self, X, inverse):
+        """Transform (or invert), refusing statistics or results that overflow X's dtype."""
+        dtype = X.dtype
+        with np.errstate(over="ignore"):
+            stats = [self.mean_.astype(dtype)] + ([] if self.scale_ is None else [self.scale_.astype(dtype)])
+        unrepresentable = ~np.logical_and.reduce([np.isfinite(stat) for stat in stats])
+        if unrepresentable.any():
+            column = int(np.flatnonzero(unrepresentable)[0])
+            raise ValueError(
+                f"The training statistics of {self._column_label(column)} (mean {self.mean_[column]:.3g}) are "
+                f"beyond {dtype}'s range (largest value {np.finfo(dtype).max:.3g}); pass float64 input "
+                "(X.astype(np.float64))."
+            )
+        with np.errstate(over="ignore"):
+            X = self._apply_statistics(X, inverse)
+        values = X.data if sparse.issparse(X) else X
+        if np.isinf(values).any():
+            column = self._first_inf_column(X)
+            raise ValueError(
+                f"{'Inverse-transforming' if inverse else 'Transforming'} {self._column_label(column)} overflows "
+                f"{dtype} (largest value {np.finfo(dtype).max:.3g}): some finite input values lie too far from "
+                "the training statistics. Check that column for wrong units, or pass float64 input."
+            )
+        return X
+
+    def _apply_statistics(self, X, inverse):
         if sparse.issparse(X):
             if self.with_mean:
                 raise ValueError(_SPARSE_CENTER_MSG)
@@ -404,9 +445,11 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ensure_all_finite=False,
         )
         self._check_no_inf(X)
-        (n, new_mean, _, m2), _, _ = chunk_statistics(X, None)
+        (n, new_mean, _, m2), _, new_max = chunk_statistics(X, None)
         with np.errstate(invalid="ignore", divide="ignore"):
             new_var = m2 / n
+        self._check_representable(n, new_mean, new_var, new_max)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             train_std, new_std = np.sqrt(self.var_), np.sqrt(new_var)
             n_out = self._count_out_of_range(X)
             train_constant = is_constant_feature(self.var_, self.mean_, self.n_samples_seen_)

@@ -239,6 +239,7 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
             ensure_min_samples=1 if incremental else 2,
         )
         dtype = self._resolve_dtype(X) if first_pass else self.net_.params.dtype
+        self._check_range(X, dtype)
         # Batches gather rows: from a column-major X each row is a strided read, about 170x slower.
         # One row-major copy per fit (none if X already is C-ordered in this dtype); CSR stays CSR.
         X = np.ascontiguousarray(X, dtype=dtype) if isinstance(X, np.ndarray) else X.astype(dtype, copy=False)
@@ -483,8 +484,45 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
     def _raw_outputs(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
+        dtype = self.net_.params.dtype
+        self._check_range(X, dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = self.net_.infer(X)
+        if not np.isfinite(Z).all():
+            # Finite input, non-finite output: some activation overflowed the network's dtype.
+            rows = ~np.isfinite(Z).all(axis=1)
+            magnitude = abs(X[rows]).max(axis=0)
+            magnitude = magnitude.toarray().ravel() if hasattr(magnitude, "toarray") else magnitude
+            column = int(np.argmax(magnitude))
+            raise ValueError(
+                f"The network's outputs overflow {dtype} (largest value {np.finfo(dtype).max:.3g}) for "
+                f"{int(rows.sum())} row(s) of X, whose largest values are in {self._column_label(column)} "
+                f"(up to {magnitude[column]:.3g}). Scale the input like the training data (e.g. "
+                "skstab.FeatureAligner in a pipeline)."
+            )
         # The network computes in its own dtype; answer in the input's, as scikit-learn does.
-        return self.net_.infer(X).astype(X.dtype, copy=False)
+        return Z.astype(X.dtype, copy=False)
+
+    def _column_label(self, column):
+        names = getattr(self, "feature_names_in_", None)
+        return f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
+
+    def _check_range(self, X, dtype):
+        """A ValueError naming a column of finite X that the compute dtype cannot represent."""
+        limit = np.finfo(dtype).max
+        if np.finfo(X.dtype).max <= limit:
+            return
+        values = X.data if not isinstance(X, np.ndarray) else X
+        if values.size == 0 or (values.max() <= limit and values.min() >= -limit):
+            return
+        beyond = abs(X) > limit
+        column = int(np.flatnonzero(np.asarray(beyond.sum(axis=0)).ravel())[0])
+        raise ValueError(
+            f"X's {self._column_label(column)} holds values beyond {np.dtype(dtype)}'s range "
+            f"(+/-{limit:.3g}), and this network computes in {np.dtype(dtype)} "
+            f"(compute_dtype={self.compute_dtype!r}). Set compute_dtype='float64' or scale the input "
+            "(e.g. skstab.FeatureAligner)."
+        )
 
     @property
     def coefs_(self):

@@ -270,3 +270,64 @@ def test_c_ordered_input_is_not_copied(monkeypatch):
     seen = _record_training_inputs(monkeypatch)
     StabilizedMLPClassifier(compute_dtype="float64", **SMALL).fit(X, y)
     assert np.shares_memory(seen[0], X)
+
+
+# -- 3. finite input never gives non-finite output ----------------------------------------------
+
+
+def test_float32_network_refuses_values_beyond_float32():
+    X, y = _binary()
+    clf = StabilizedMLPClassifier(compute_dtype="float32", **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match=r"column 0 holds values beyond float32's range.*compute_dtype='float64'"):
+        clf.predict_proba(X * 1e300)
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        StabilizedMLPClassifier(compute_dtype="float32", **SMALL).fit(X * 1e300, y)
+    assert np.isfinite(clf.predict_proba(X * 1e30)).all()  # within float32: computed
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # scikit-learn's finiteness check sums X
+@pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])
+def test_float64_overflow_in_the_network_names_the_column(Estimator):
+    import pandas as pd
+
+    X, y = _binary()
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    est = Estimator(**SMALL).fit(frame, y)
+    huge = frame.copy()
+    huge["b"] = huge["b"] / huge["b"].abs().max() * 1.7e308
+    method = est.predict_proba if Estimator is StabilizedMLPClassifier else est.predict
+    with pytest.raises(ValueError, match=r"overflow float64.*column 1 \('b'\)"):
+        method(huge)
+
+
+def test_aligner_computes_moments_of_huge_and_tiny_columns():
+    from skstab import FeatureAligner
+
+    X, _ = _binary(n=50)
+    reference = FeatureAligner(epsilon=0.0).fit(X)  # epsilon=1e-8 would dominate a spread of 1e-150
+    for factor in (1e150, 1e-150):
+        aligner = FeatureAligner(epsilon=0.0).fit(X * factor)
+        assert_allclose(aligner.mean_, reference.mean_ * factor, rtol=1e-12)
+        assert_allclose(aligner.var_, reference.var_ * factor**2, rtol=1e-12)
+        assert_allclose(aligner.transform(X * factor), reference.transform(X), rtol=1e-7, atol=1e-12)
+        assert np.isfinite(aligner.drift_report(X * factor).drop(columns="drifted").to_numpy()).all()
+    # Columns of power-of-two-scaled values merge across partial_fit as one fit does.
+    chunks = FeatureAligner(epsilon=0.0).partial_fit(X[:20] * 1e150).partial_fit(X[20:] * 1e150)
+    assert_allclose(chunks.var_, reference.var_ * 1e300, rtol=1e-12)
+
+
+def test_aligner_refuses_what_float64_cannot_hold():
+    from skstab import FeatureAligner
+
+    X, _ = _binary(n=50)
+    with pytest.raises(ValueError, match=r"column 0.*too spread out for float64.*1\.3e\+154"):
+        FeatureAligner().fit(X * 1e300)
+    aligner = FeatureAligner().fit(X)
+    with pytest.raises(ValueError, match="too spread out"):
+        aligner.drift_report(X * 1e300)
+    low = FeatureAligner().fit(np.full((5, 2), -1.5e308))
+    with pytest.raises(ValueError, match=r"Transforming column 0 overflows float64"):
+        low.transform(np.full((1, 2), 1.5e308))
+    with pytest.raises(ValueError, match=r"column 0.*beyond float32's range"):
+        FeatureAligner().fit(X + 1e300).transform(X.astype(np.float32))
+    assert np.isfinite(aligner.transform(X * 1e300)).all()  # large, but representable
