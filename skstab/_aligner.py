@@ -10,6 +10,7 @@ from sklearn.utils.sparsefuncs import inplace_column_scale
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._moments import chunk_statistics, csc_columns, is_constant_feature, merge_moments
+from .utils._inputs import explained_input_errors
 from .utils._validation import Interval, _check_sample_weight, _fit_context
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -187,14 +188,10 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _partial_fit(self, X, sample_weight, allow_all_zero_weights):
         first_call = not hasattr(self, "n_samples_seen_")
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=("csr", "csc"),
-            dtype=_FLOAT_DTYPES,
-            ensure_all_finite=False,
-            reset=first_call,
-        )
+        with explained_input_errors(X):
+            X = validate_data(
+                self, X, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES, ensure_all_finite=False, reset=first_call
+            )
         self._check_no_inf(X)
         if sparse.issparse(X) and self.with_mean:
             raise ValueError(_SPARSE_CENTER_MSG)
@@ -291,16 +288,17 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, msg=_NOT_FITTED_MSG)
         copy = self.copy if copy is None else copy
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=("csr", "csc"),
-            copy=copy,
-            dtype=_FLOAT_DTYPES,
-            force_writeable=True,
-            ensure_all_finite=False,
-        )
+        with explained_input_errors(X):
+            X = validate_data(
+                self,
+                X,
+                reset=False,
+                accept_sparse=("csr", "csc"),
+                copy=copy,
+                dtype=_FLOAT_DTYPES,
+                force_writeable=True,
+                ensure_all_finite=False,
+            )
         self._check_no_inf(X)
         return self._apply(X, inverse=False)
 
@@ -323,14 +321,15 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, msg=_NOT_FITTED_MSG)
         copy = self.copy if copy is None else copy
         # check_array: the output of transform need not carry the input names.
-        X = check_array(
-            X,
-            accept_sparse=("csr", "csc"),
-            copy=copy,
-            dtype=_FLOAT_DTYPES,
-            force_writeable=True,
-            ensure_all_finite=False,
-        )
+        with explained_input_errors(X):
+            X = check_array(
+                X,
+                accept_sparse=("csr", "csc"),
+                copy=copy,
+                dtype=_FLOAT_DTYPES,
+                force_writeable=True,
+                ensure_all_finite=False,
+            )
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} is "
@@ -436,14 +435,10 @@ class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ]:
             if not isinstance(value, Real) or not low <= value < np.inf:
                 raise ValueError(f"{name} must be a finite number >= {low}, got {value!r}.")
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=("csr", "csc"),
-            dtype=_FLOAT_DTYPES,
-            ensure_all_finite=False,
-        )
+        with explained_input_errors(X):
+            X = validate_data(
+                self, X, reset=False, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES, ensure_all_finite=False
+            )
         self._check_no_inf(X)
         (n, new_mean, _, m2), _, new_max = chunk_statistics(X, None)
         with np.errstate(invalid="ignore", divide="ignore"):

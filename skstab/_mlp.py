@@ -28,6 +28,7 @@ from ._presets import _ConfigMixin
 from ._stopping import still_improving
 from ._training import Settings, TrainingState, Validation, train, updates_per_epoch
 from .exceptions import DivergenceRecoveryWarning, TrainingInterruptedWarning
+from .utils._inputs import explained_input_errors
 from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 from .utils._warnings import warn_at_caller
 
@@ -226,18 +227,19 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _prepare_data(self, X, y, sample_weight, first_pass, incremental, classes):
         """Validate and encode the training data, in the dtype the network computes in."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=first_pass,
-            dtype=[np.float64, np.float32],
-            accept_sparse="csr",
-            multi_output=True,
-            y_numeric=self._numeric_targets,
-            # One row can be learned from incrementally, but not fitted on its own.
-            ensure_min_samples=1 if incremental else 2,
-        )
+        with explained_input_errors(X):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=first_pass,
+                dtype=[np.float64, np.float32],
+                accept_sparse="csr",
+                multi_output=True,
+                y_numeric=self._numeric_targets,
+                # One row can be learned from incrementally, but not fitted on its own.
+                ensure_min_samples=1 if incremental else 2,
+            )
         dtype = self._resolve_dtype(X) if first_pass else self.net_.params.dtype
         self._check_range(X, dtype)
         # Batches gather rows: from a column-major X each row is a strided read, about 170x slower.
@@ -483,7 +485,8 @@ class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _raw_outputs(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
+        with explained_input_errors(X):
+            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
         dtype = self.net_.params.dtype
         self._check_range(X, dtype)
         with np.errstate(over="ignore", invalid="ignore"):

@@ -92,6 +92,9 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
     def _encode_targets(self, y, first_pass, classes=None):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not np.isfinite(Y).all():  # object targets holding None become NaN on the way here
+            row = int(np.flatnonzero(~np.isfinite(Y).all(axis=1))[0])
+            raise ValueError(f"y has a missing (None or NaN) or infinite target in row {row}; drop or fill those rows.")
         if first_pass:
             self.n_outputs_ = Y.shape[1]
             self._y_ndim = y.ndim

@@ -331,3 +331,67 @@ def test_aligner_refuses_what_float64_cannot_hold():
     with pytest.raises(ValueError, match=r"column 0.*beyond float32's range"):
         FeatureAligner().fit(X + 1e300).transform(X.astype(np.float32))
     assert np.isfinite(aligner.transform(X * 1e300)).all()  # large, but representable
+
+
+# -- 7. messages in the user's terms ---------------------------------------------------------------------
+
+
+def _frames():
+    import pandas as pd
+
+    X, _ = _binary(n=20, n_features=2)
+    base = pd.DataFrame(X, columns=["a", "b"])
+    return {
+        "text": (base.assign(city=["Paris", "Rome"] * 10), r"column 'city' holds text such as 'Paris'.*OneHotEncoder"),
+        "date": (base.assign(date=pd.date_range("2020", periods=20)), r"column 'date' has dtype datetime64.*day count"),
+        "timedelta": (base.assign(wait=pd.to_timedelta(range(20), unit="s")), r"column 'wait' has dtype timedelta64"),
+        "category": (base.assign(c=pd.Categorical(["x", "y"] * 10)), r"column 'c' is categorical.*ColumnTransformer"),
+        "datetime ndarray": (np.array(pd.date_range("2020", periods=40)).reshape(20, 2), r"X has dtype datetime64"),
+        "ragged list": ([[1.0, 2.0], [3.0]] * 10, r"rows differ in length \(row 0 has 2 values, row 1 has 1\)"),
+        "object ndarray": (np.array([["1.5", "x"]] * 20, dtype=object), r"column 1 holds text such as 'x'"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_frames()))
+@pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])
+def test_unusable_columns_are_named_with_what_to_do(Estimator, case):
+    from skstab import FeatureAligner
+
+    X, match = _frames()[case]
+    _, y = _binary(n=20)
+    with pytest.raises(ValueError, match=match):
+        Estimator(**SMALL).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        FeatureAligner().fit(X)
+
+
+def test_unusable_columns_at_prediction_and_transform_time():
+    import pandas as pd
+
+    from skstab import FeatureAligner
+
+    X, y = _binary(n=20, n_features=2)
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    clf = StabilizedMLPClassifier(**SMALL).fit(frame, y)
+    aligner = FeatureAligner().fit(frame)
+    bad = frame.assign(b=["n/a"] * 20)
+    for method in (clf.predict, clf.predict_proba, aligner.transform, aligner.inverse_transform, aligner.drift_report):
+        with pytest.raises(ValueError, match="column 'b' holds text such as 'n/a'"):
+            method(bad)
+
+
+def test_numeric_categories_and_numbers_as_text_still_work():
+    import pandas as pd
+
+    X, y = _binary(n=20, n_features=2)
+    frame = pd.DataFrame({"a": X[:, 0], "level": pd.Categorical([1, 2] * 10)})
+    StabilizedMLPClassifier(**SMALL).fit(frame, y)
+    StabilizedMLPClassifier(**SMALL).fit(np.array([["1.5", "2"]] * 20, dtype=object), y)
+
+
+def test_regressor_target_with_none_names_the_row():
+    X, y = _binary(n=20)
+    y = y.astype(object)
+    y[4] = None
+    with pytest.raises(ValueError, match="missing .None or NaN. or infinite target in row 4"):
+        StabilizedMLPRegressor(**SMALL).fit(X, y)
