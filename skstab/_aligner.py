@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._moments import chunk_statistics, csc_columns, is_constant_feature, merge_moments
 from .utils._inputs import explained_input_errors
+from .utils._persistence import _VersionedPickleMixin
 from .utils._validation import Interval, _check_sample_weight, _fit_context
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -27,7 +28,7 @@ _SPARSE_CENTER_MSG = (
 )
 
 
-class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class FeatureAligner(OneToOneFeatureMixin, TransformerMixin, _VersionedPickleMixin, BaseEstimator):
     """Standardize features with statistics of the training split only.
 
     Each feature becomes ``(x - mean_) / scale_`` with the population standard

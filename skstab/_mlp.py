@@ -29,6 +29,7 @@ from ._stopping import still_improving
 from ._training import Settings, TrainingState, Validation, train, updates_per_epoch
 from .exceptions import DivergenceRecoveryWarning, TrainingInterruptedWarning
 from .utils._inputs import explained_input_errors
+from .utils._persistence import _VersionedPickleMixin
 from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 from .utils._warnings import warn_at_caller
 
@@ -62,7 +63,7 @@ def _verbosity(verbose):
             log.removeHandler(handler)
 
 
-class _BaseStabilizedMLP(_ConfigMixin, BaseEstimator, metaclass=ABCMeta):
+class _BaseStabilizedMLP(_ConfigMixin, _VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared fitting logic; use StabilizedMLPClassifier or StabilizedMLPRegressor."""
 
     #: Whether ``validate_data`` should convert ``y`` to numbers (regression).
