@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from . import nn
 from ._docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
 from ._mlp import _BaseStabilizedMLP
-from .utils._validation import StrOptions, _fit_context
+from .utils._validation import StrOptions, _check_sample_weight, _fit_context
 
 
 class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
@@ -338,6 +338,15 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         if loss.out_activation == "softmax" or self._multilabel:
             return loss.log_link(Z)
         return np.hstack([loss.log_link(-Z), loss.log_link(Z)])
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy; see :meth:`sklearn.base.ClassifierMixin.score`."""
+        labels = np.asarray(y)
+        if labels.dtype == object:
+            _sorted_labels(labels, "y")  # names a missing label or a mix of strings and numbers
+        if sample_weight is not None:  # the metric alone would take negative weights
+            sample_weight = _check_sample_weight(sample_weight, labels, ensure_non_negative=True)
+        return super().score(X, y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
