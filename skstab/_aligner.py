@@ -11,6 +11,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._moments import chunk_statistics, csc_columns, is_constant_feature, merge_moments
 from .utils._doc_links import DocLinkMixin
+from .utils._inputs import explained_input_errors
+from .utils._persistence import _VersionedPickleMixin
 from .utils._validation import Interval, _check_sample_weight, _fit_context
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -27,7 +29,7 @@ _SPARSE_CENTER_MSG = (
 )
 
 
-class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _VersionedPickleMixin, BaseEstimator):
     """Standardize features with statistics of the training split only.
 
     Each feature becomes ``(x - mean_) / scale_`` with the population standard
@@ -188,14 +190,10 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseE
 
     def _partial_fit(self, X, sample_weight, allow_all_zero_weights):
         first_call = not hasattr(self, "n_samples_seen_")
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=("csr", "csc"),
-            dtype=_FLOAT_DTYPES,
-            ensure_all_finite=False,
-            reset=first_call,
-        )
+        with explained_input_errors(X):
+            X = validate_data(
+                self, X, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES, ensure_all_finite=False, reset=first_call
+            )
         self._check_no_inf(X)
         if sparse.issparse(X) and self.with_mean:
             raise ValueError(_SPARSE_CENTER_MSG)
@@ -222,6 +220,7 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseE
 
         with np.errstate(invalid="ignore", divide="ignore"):
             var = m2 / n
+        self._check_representable(n, mean, var, data_max)
         # Identical values: store the exact value so it maps to exactly 0.0.
         identical = data_min == data_max
         mean, var = np.where(identical, data_min, mean), np.where(identical, 0.0, var)
@@ -239,24 +238,39 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseE
             self.scale_ = np.where(constant, 1.0, np.sqrt(var) + self.epsilon)
         return self
 
+    def _column_label(self, column):
+        names = getattr(self, "feature_names_in_", None)
+        return f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
+
+    def _check_representable(self, n, mean, var, data_max):
+        """A ValueError naming the first column whose statistics overflow float64."""
+        bad = np.flatnonzero((n > 0) & ~(np.isfinite(mean) & np.isfinite(var)))
+        if bad.size:
+            raise ValueError(
+                f"The values of {self._column_label(bad[0])} (up to {data_max[bad[0]]:.3g}) are too spread out "
+                "for float64: their variance overflows (largest float64 1.8e+308) once the standard deviation "
+                "passes about 1.3e+154. Divide the column by a large constant (say 1e150) first."
+            )
+
     def _check_no_inf(self, X):
         # Validation runs with ensure_all_finite=False so that this check, not
         # sklearn's generic message, reports which column holds the infinity.
         values = X.data if sparse.issparse(X) else X
         if not np.isinf(values).any():
             return
-        if sparse.issparse(X):
-            Xc, col = csc_columns(X)
-            column = int(col[np.isinf(Xc.data)][0])
-        else:
-            column = int(np.flatnonzero(np.isinf(X).any(axis=0))[0])
-        names = getattr(self, "feature_names_in_", None)
-        label = f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
+        label = self._column_label(self._first_inf_column(X))
         raise ValueError(
             f"Input X contains infinity in {label}. {type(self).__name__} accepts "
             "NaN as a missing value but not +/-inf; replace it before fitting or "
             "transforming."
         )
+
+    @staticmethod
+    def _first_inf_column(X):
+        if sparse.issparse(X):
+            Xc, col = csc_columns(X)
+            return int(col[np.isinf(Xc.data)][0])
+        return int(np.flatnonzero(np.isinf(X).any(axis=0))[0])
 
     def transform(self, X, copy=None):
         """Center and scale X with the training statistics.
@@ -276,16 +290,17 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseE
         """
         check_is_fitted(self, msg=_NOT_FITTED_MSG)
         copy = self.copy if copy is None else copy
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=("csr", "csc"),
-            copy=copy,
-            dtype=_FLOAT_DTYPES,
-            force_writeable=True,
-            ensure_all_finite=False,
-        )
+        with explained_input_errors(X):
+            X = validate_data(
+                self,
+                X,
+                reset=False,
+                accept_sparse=("csr", "csc"),
+                copy=copy,
+                dtype=_FLOAT_DTYPES,
+                force_writeable=True,
+                ensure_all_finite=False,
+            )
         self._check_no_inf(X)
         return self._apply(X, inverse=False)
 
@@ -308,14 +323,15 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseE
         check_is_fitted(self, msg=_NOT_FITTED_MSG)
         copy = self.copy if copy is None else copy
         # check_array: the output of transform need not carry the input names.
-        X = check_array(
-            X,
-            accept_sparse=("csr", "csc"),
-            copy=copy,
-            dtype=_FLOAT_DTYPES,
-            force_writeable=True,
-            ensure_all_finite=False,
-        )
+        with explained_input_errors(X):
+            X = check_array(
+                X,
+                accept_sparse=("csr", "csc"),
+                copy=copy,
+                dtype=_FLOAT_DTYPES,
+                force_writeable=True,
+                ensure_all_finite=False,
+            )
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} is "
@@ -325,6 +341,31 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseE
         return self._apply(X, inverse=True)
 
     def _apply(self, X, inverse):
+        """Transform (or invert), refusing statistics or results that overflow X's dtype."""
+        dtype = X.dtype
+        with np.errstate(over="ignore"):
+            stats = [self.mean_.astype(dtype)] + ([] if self.scale_ is None else [self.scale_.astype(dtype)])
+        unrepresentable = ~np.logical_and.reduce([np.isfinite(stat) for stat in stats])
+        if unrepresentable.any():
+            column = int(np.flatnonzero(unrepresentable)[0])
+            raise ValueError(
+                f"The training statistics of {self._column_label(column)} (mean {self.mean_[column]:.3g}) are "
+                f"beyond {dtype}'s range (largest value {np.finfo(dtype).max:.3g}); pass float64 input "
+                "(X.astype(np.float64))."
+            )
+        with np.errstate(over="ignore"):
+            X = self._apply_statistics(X, inverse)
+        values = X.data if sparse.issparse(X) else X
+        if np.isinf(values).any():
+            column = self._first_inf_column(X)
+            raise ValueError(
+                f"{'Inverse-transforming' if inverse else 'Transforming'} {self._column_label(column)} overflows "
+                f"{dtype} (largest value {np.finfo(dtype).max:.3g}): some finite input values lie too far from "
+                "the training statistics. Check that column for wrong units, or pass float64 input."
+            )
+        return X
+
+    def _apply_statistics(self, X, inverse):
         if sparse.issparse(X):
             if self.with_mean:
                 raise ValueError(_SPARSE_CENTER_MSG)
@@ -396,18 +437,16 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseE
         ]:
             if not isinstance(value, Real) or not low <= value < np.inf:
                 raise ValueError(f"{name} must be a finite number >= {low}, got {value!r}.")
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=("csr", "csc"),
-            dtype=_FLOAT_DTYPES,
-            ensure_all_finite=False,
-        )
+        with explained_input_errors(X):
+            X = validate_data(
+                self, X, reset=False, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES, ensure_all_finite=False
+            )
         self._check_no_inf(X)
-        (n, new_mean, _, m2), _, _ = chunk_statistics(X, None)
+        (n, new_mean, _, m2), _, new_max = chunk_statistics(X, None)
         with np.errstate(invalid="ignore", divide="ignore"):
             new_var = m2 / n
+        self._check_representable(n, new_mean, new_var, new_max)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             train_std, new_std = np.sqrt(self.var_), np.sqrt(new_var)
             n_out = self._count_out_of_range(X)
             train_constant = is_constant_feature(self.var_, self.mean_, self.n_samples_seen_)

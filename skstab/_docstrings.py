@@ -133,7 +133,14 @@ SHARED_PARAMETERS = """
         logging is not configured).
     warm_start : bool, default=False
         Continue from the previous fit's weights, with a fresh optimizer and
-        schedule, as scikit-learn's MLP does.
+        schedule, as scikit-learn's MLP does. The network must stay the same:
+        a warm start (or a later ``partial_fit``) after a change of
+        ``hidden_layer_sizes``, ``activation``, an explicit ``normalization``
+        or ``compute_dtype``, ``n_groups`` (group normalization), or the
+        number of features or outputs raises a ValueError and leaves the model
+        as it was, instead of silently keeping or replacing the network; set
+        ``warm_start=False`` to train a new one. ``"auto"`` choices keep the
+        existing network's.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, score them after every
         epoch (accuracy or R²) and restore the weights of the best epoch (the

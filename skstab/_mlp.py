@@ -7,6 +7,7 @@ fitted attributes. The public classes (``_classifier.py``,
 into predictions.
 """
 
+import copy
 import logging
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ from .exceptions import (
     TrainingInterruptedWarning,
 )
 from .utils._doc_links import DocLinkMixin
+from .utils._inputs import explained_input_errors
+from .utils._persistence import _VersionedPickleMixin
 from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 from .utils._warnings import warn_at_caller
 
@@ -75,7 +78,7 @@ def _verbosity(verbose):
             log.removeHandler(handler)
 
 
-class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=ABCMeta):
+class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared fitting logic; use StabilizedMLPClassifier or StabilizedMLPRegressor."""
 
     #: Whether ``validate_data`` should convert ``y`` to numbers (regression).
@@ -217,6 +220,10 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
         net, optimizer = getattr(self, "net_", None), getattr(self, "_optimizer", None)
         saved_net = None if net is None else net.state()
         saved_optimizer = None if optimizer is None else optimizer.state_dict()
+        # The training state and the generator are mutated in place by a call that resumes them.
+        state, rng = getattr(self, "_state", None), getattr(self, "_rng", None)
+        saved_state = copy.deepcopy(state)
+        saved_rng = None if rng is None else copy.deepcopy(rng.bit_generator.state)
         try:
             first_pass = not hasattr(self, "net_") or not (self.warm_start or incremental)
             if incremental and self.early_stopping:
@@ -233,23 +240,28 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
                 net.load_state(saved_net)
             if optimizer is not None:
                 optimizer.load_state_dict(saved_optimizer)
+            if state is not None:
+                state.__dict__.update(saved_state.__dict__)
+            if rng is not None:
+                rng.bit_generator.state = saved_rng
             raise
         return self
 
     def _prepare_data(self, X, y, sample_weight, first_pass, incremental, classes):
         """Validate and encode the training data, in the dtype the network computes in."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=first_pass,
-            dtype=[np.float64, np.float32],
-            accept_sparse="csr",
-            multi_output=True,
-            y_numeric=self._numeric_targets,
-            # One row can be learned from incrementally, but not fitted on its own.
-            ensure_min_samples=1 if incremental else 2,
-        )
+        with explained_input_errors(X):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=first_pass,
+                dtype=[np.float64, np.float32],
+                accept_sparse="csr",
+                multi_output=True,
+                y_numeric=self._numeric_targets,
+                # One row can be learned from incrementally, but not fitted on its own.
+                ensure_min_samples=1 if incremental else 2,
+            )
         dtype = self._resolve_dtype(X) if first_pass else self.net_.params.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
@@ -270,9 +282,12 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
         self.input_center_, self.input_scale_ = statistics(X, sample_weight)
 
     def _scale_inputs(self, X, dtype):
-        """``X`` scaled as fitted (smoothly clipped after robust scaling), in the compute ``dtype``."""
+        """``X`` scaled as fitted (smoothly clipped after robust scaling), row-major in the compute ``dtype``."""
         if self.input_center_ is None:
-            return X.astype(dtype, copy=False)
+            self._check_range(X, dtype)
+            # Batches gather rows: from a column-major X each row is a strided read, about 170x slower.
+            # One row-major copy per fit (none if X already is C-ordered in this dtype); CSR stays CSR.
+            return np.ascontiguousarray(X, dtype=dtype) if isinstance(X, np.ndarray) else X.astype(dtype, copy=False)
         clip = self.input_scaling == "robust"
         return scale_features(X, self.input_center_, self.input_scale_, clip=clip, dtype=dtype)
 
@@ -296,8 +311,10 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
             net.layers[-1].params["b"][...] = self._init_output_bias(data.Y, data.sample_weight)
         else:
             net = self.net_
+            self._check_same_network(params, normalization, incremental)
+        spec = self._network_spec(params, normalization, net.params.dtype)
         if incremental and not first_pass:
-            return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation)
+            return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation, spec)
         steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
         schedule = build_schedule(params, steps)
         optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps)
@@ -310,7 +327,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
                 self._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
             )
         )
-        return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation)
+        return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec)
 
     def _train(self, run, data, incremental):
         """Run the training loop on the training rows, holding out validation rows if asked."""
@@ -345,6 +362,39 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
             run.net, self._make_loss(), X, Y, sample_weight, self._init_output_bias(Y, sample_weight)
         )
         return result
+
+    def _network_spec(self, params, normalization, dtype):
+        """What the network's structure rests on; a resumed call must not change it."""
+        return {
+            "hidden_layer_sizes": tuple(hidden_sizes(params)),
+            "activation": params["activation"],
+            "normalization": normalization,
+            "n_groups": params["n_groups"] if normalization == "group" else None,
+            "compute_dtype": np.dtype(dtype).name,
+        }
+
+    def _check_same_network(self, params, normalization, incremental):
+        """Refuse to resume a network that the current parameters would build differently."""
+        old = getattr(self, "_net_spec", None)
+        if old is None:
+            return
+        # "auto" choices follow the existing network: only an explicit request counts as a change.
+        if params["normalization"] == "auto":
+            normalization = old["normalization"]
+        dtype = old["compute_dtype"] if self.compute_dtype == "auto" else self.compute_dtype
+        new = self._network_spec(params, normalization, dtype)
+        changes = [f"{key}: {old[key]!r} -> {new[key]!r}" for key in old if old[key] != new[key]]
+        if changes:
+            call = (
+                "partial_fit continues the network of the previous calls"
+                if incremental
+                else ("warm_start=True continues training the network of the previous fit")
+            )
+            raise ValueError(
+                f"{call}, but the parameters now describe a different network ({'; '.join(changes)}). "
+                "Set warm_start=False (or use a new estimator) to train a new network, or restore "
+                "the previous value(s)."
+            )
 
     def _check_params(self, params, n_train):
         """Cross-parameter rules; returns the normalization the network gets."""
@@ -393,6 +443,12 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
             parts = train_test_split(*arrays, test_size=n_validation, random_state=seed)
         X_train, X_val, Y_train, Y_val = parts[:4]
         sw_train, sw_val = (parts[4], parts[5]) if data.sample_weight is not None else (None, None)
+        if sw_val is not None and not sw_val.sum() > 0:
+            raise ValueError(
+                f"The {n_validation} validation rows held out for early stopping all have sample weight 0, "
+                "so they cannot score the model; raise validation_fraction, give more rows a positive "
+                "weight, or set early_stopping=False."
+            )
         validation = Validation(X_val, lambda Z: self._score_outputs(Z, Y_val, sw_val))
         return X_train, Y_train, sw_train, validation
 
@@ -403,6 +459,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
         with_validation = result.validation_scores is not None
         if first_pass:
             self.net_ = run.net
+            self._net_spec = run.spec
             self.loss_curve_ = []
             self.lr_curve_ = np.empty(0)
             self.grad_norm_curve_ = np.empty(0)
@@ -497,17 +554,52 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
 
     def _raw_outputs(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
+        with explained_input_errors(X):
+            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
         dtype = self.net_.params.dtype
-        if self.input_center_ is None:
-            # The network computes in its own dtype; answer in the input's, as scikit-learn does.
-            return self.net_.infer(X).astype(X.dtype, copy=False)
-        # Scaled in chunks, so prediction never holds a scaled copy of all of X.
-        chunks = [
-            self.net_.infer(self._scale_inputs(X[start : start + SCALE_CHUNK_ROWS], dtype))
-            for start in range(0, X.shape[0], SCALE_CHUNK_ROWS)
-        ]
-        return np.concatenate(chunks).astype(X.dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # Scaled in chunks, so prediction never holds a scaled copy of all of X.
+            Z = np.concatenate(
+                [
+                    self.net_.infer(self._scale_inputs(X[start : start + SCALE_CHUNK_ROWS], dtype))
+                    for start in range(0, X.shape[0], SCALE_CHUNK_ROWS)
+                ]
+            )
+        if not np.isfinite(Z).all():
+            # Finite input, non-finite output: some activation overflowed the network's dtype.
+            rows = ~np.isfinite(Z).all(axis=1)
+            magnitude = abs(X[rows]).max(axis=0)
+            magnitude = magnitude.toarray().ravel() if hasattr(magnitude, "toarray") else magnitude
+            column = int(np.argmax(magnitude))
+            raise ValueError(
+                f"The network's outputs overflow {dtype} (largest value {np.finfo(dtype).max:.3g}) for "
+                f"{int(rows.sum())} row(s) of X, whose largest values are in {self._column_label(column)} "
+                f"(up to {magnitude[column]:.3g}). Scale the input like the training data (e.g. "
+                "skstab.FeatureAligner in a pipeline)."
+            )
+        # The network computes in its own dtype; answer in the input's, as scikit-learn does.
+        return Z.astype(X.dtype, copy=False)
+
+    def _column_label(self, column):
+        names = getattr(self, "feature_names_in_", None)
+        return f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
+
+    def _check_range(self, X, dtype):
+        """A ValueError naming a column of finite X that the compute dtype cannot represent."""
+        limit = np.finfo(dtype).max
+        if np.finfo(X.dtype).max <= limit:
+            return
+        values = X.data if not isinstance(X, np.ndarray) else X
+        if values.size == 0 or (values.max() <= limit and values.min() >= -limit):
+            return
+        beyond = abs(X) > limit
+        column = int(np.flatnonzero(np.asarray(beyond.sum(axis=0)).ravel())[0])
+        raise ValueError(
+            f"X's {self._column_label(column)} holds values beyond {np.dtype(dtype)}'s range "
+            f"(+/-{limit:.3g}), and this network computes in {np.dtype(dtype)} "
+            f"(compute_dtype={self.compute_dtype!r}). Set compute_dtype='float64' or scale the input "
+            "(e.g. skstab.FeatureAligner)."
+        )
 
     @property
     def coefs_(self):
@@ -548,3 +640,4 @@ class _Run:
     rng: np.random.Generator
     split_seed: int
     n_validation: int
+    spec: dict

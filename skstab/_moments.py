@@ -51,6 +51,25 @@ def _weighted_moments(x, w, total, expand):
         return n, *_two_sum(rough_mean, s1 / n), np.maximum(s2 - s1 * s1 / n, 0.0)
 
 
+def _power_of_two_scale(max_abs):
+    """Per-feature powers of two that bring ``max_abs`` into [1, 2), exactly invertible."""
+    _, exponent = np.frexp(max_abs)
+    return np.ldexp(1.0, exponent - 1)
+
+
+def _scaled_moments(x, w, total, expand, scale):
+    """:func:`_weighted_moments` of ``x / scale``, scaled back.
+
+    Dividing by a power of two is exact, so the result is bit-identical to
+    the unscaled computation wherever that one neither overflows nor
+    underflows; squares of values beyond ~1e154 (or below ~1e-154) no longer
+    do. Only a centred sum of squares that itself exceeds float64 is inf.
+    """
+    n, hi, lo, m2 = _weighted_moments(x / expand(scale), w, total, expand)
+    with np.errstate(over="ignore"):
+        return n, hi * scale, lo * scale, m2 * scale * scale
+
+
 def chunk_statistics(X, sample_weight):
     """Float64 moments, min and max per feature, ignoring NaN and zero weights."""
     n_rows, n_features = X.shape
@@ -60,7 +79,8 @@ def chunk_statistics(X, sample_weight):
         observed = ~np.isnan(X64) & (w > 0)[:, None]
         x = np.where(observed, X64, 0.0)
         wx = np.where(observed, w[:, None], 0.0)
-        moments = _weighted_moments(x, wx, lambda a: a.sum(axis=0), lambda m: m)
+        scale = _power_of_two_scale(np.abs(x).max(axis=0, initial=0.0))
+        moments = _scaled_moments(x, wx, lambda a: a.sum(axis=0), lambda m: m, scale)
         seen = np.where(observed, X64, np.nan)
         return moments, np.fmin.reduce(seen, axis=0), np.fmax.reduce(seen, axis=0)
 
@@ -79,7 +99,9 @@ def chunk_statistics(X, sample_weight):
     def total(a):  # bincount returns ints for empty input
         return np.bincount(cx, weights=a, minlength=n_features).astype(np.float64)
 
-    moments = _weighted_moments(x, wx, total, lambda m: m[cx])
+    max_abs = np.zeros(n_features)
+    np.maximum.at(max_abs, cx, np.abs(x))
+    moments = _scaled_moments(x, wx, total, lambda m: m[cx], _power_of_two_scale(max_abs))
     data_min, data_max = np.full(n_features, np.inf), np.full(n_features, -np.inf)
     np.minimum.at(data_min, cx, x)
     np.maximum.at(data_max, cx, x)

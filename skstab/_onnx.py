@@ -212,15 +212,22 @@ class _Graph:
 
 
 def _scaled_input(g, model, x):
-    """The estimator's own input scaling (``input_scaling``), then smooth clipping after robust scaling."""
+    """The estimator's own input scaling, smooth clipping after robust scaling, in double as ``predict`` does."""
     if getattr(model, "input_center_", None) is None:
         return x
-    x = g.node("Mul", [g.node("Sub", [x, g.const(model.input_center_)]), g.const(1.0 / model.input_scale_)])
-    if model.input_scaling != "robust":
-        return x
-    # x / sqrt(1 + (x / bound)^2), as skstab._scaling.smooth_clip.
-    ratio = g.node("Mul", [x, g.const(1.0 / SMOOTH_CLIP_BOUND)])
-    return g.node("Div", [x, g.node("Sqrt", [g.node("Add", [g.node("Mul", [ratio, ratio]), g.const(1.0)])])])
+    from onnx import TensorProto
+
+    double = np.float64
+    x = g.node("Cast", [x], to=TensorProto.DOUBLE)
+    x = g.node(
+        "Mul", [g.node("Sub", [x, g.const(model.input_center_, double)]), g.const(1.0 / model.input_scale_, double)]
+    )
+    if model.input_scaling == "robust":
+        # x / sqrt(1 + (x / bound)^2), as skstab._scaling.smooth_clip.
+        ratio = g.node("Mul", [x, g.const(1.0 / SMOOTH_CLIP_BOUND, double)])
+        root = g.node("Sqrt", [g.node("Add", [g.node("Mul", [ratio, ratio]), g.const(1.0, double)])])
+        x = g.node("Div", [x, root])
+    return g.node("Cast", [x], to=g.proto)
 
 
 def _network(g, model, x):

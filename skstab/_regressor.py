@@ -1,14 +1,17 @@
 """StabilizedMLPRegressor: single- and multi-output regression."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import r2_score
 
 from . import nn
 from ._docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
 from ._mlp import _BaseStabilizedMLP
 from ._scaling import standard_statistics
-from .utils._validation import _fit_context
+from .utils._validation import _check_sample_weight, _fit_context
 
 
 class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
@@ -182,7 +185,16 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _encode_targets(self, y, sample_weight, first_pass, classes=None):
-        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(np.float64, copy=False)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if Y.dtype.kind not in "biuf":
+            raise ValueError(
+                f"y holds {Y.dtype} values such as {Y.flat[0]!r}; a regressor needs numeric targets "
+                "(for class labels use StabilizedMLPClassifier)."
+            )
+        if not np.isfinite(Y).all():  # object targets holding None become NaN on the way here
+            row = int(np.flatnonzero(~np.isfinite(Y).all(axis=1))[0])
+            raise ValueError(f"y has a missing (None or NaN) or infinite target in row {row}; drop or fill those rows.")
+        Y = Y.astype(np.float64, copy=False)
         if first_pass:
             self.n_outputs_ = Y.shape[1]
             self._y_ndim = y.ndim
@@ -218,6 +230,25 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         if self.target_mean_ is not None:
             Z = (Z * self.target_scale_ + self.target_mean_).astype(Z.dtype, copy=False)
         return Z.ravel() if self._y_ndim == 1 else Z
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of the predictions; see :meth:`sklearn.base.RegressorMixin.score`.
+
+        Raises a ValueError where R^2 is not a finite number (fewer than two
+        samples, or squared residuals beyond float64) instead of returning
+        NaN or -inf.
+        """
+        if sample_weight is not None:  # the metric alone would take negative weights
+            sample_weight = _check_sample_weight(sample_weight, np.asarray(y), ensure_non_negative=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            score = super().score(X, y, sample_weight)
+        if not np.isfinite(score):
+            raise ValueError(
+                f"R^2 is not defined here (got {score}): it needs at least two samples of y that differ, "
+                "and squared residuals within float64's range."
+            )
+        return score
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

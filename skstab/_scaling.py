@@ -8,6 +8,7 @@ rows count nowhere.
 """
 
 import numpy as np
+from scipy import sparse
 
 __all__ = ["SMOOTH_CLIP_BOUND", "robust_statistics", "scale_features", "smooth_clip", "standard_statistics"]
 
@@ -87,10 +88,14 @@ def standard_statistics(X, sample_weight=None):
     counted = np.where(np.isnan(X), 0.0, weights[:, None])
     total = counted.sum(axis=0)
     values = np.where(counted > 0, X, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (counted * values).sum(axis=0) / total
-        deviation = np.where(counted > 0, values - mean, 0.0)
-        std = np.sqrt((counted * deviation * deviation).sum(axis=0) / total)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        # Divided by a power of two near each column's largest magnitude (exact), so neither the
+        # sum nor the squares overflow for columns of huge values.
+        unit = np.exp2(np.ceil(np.log2(np.where(np.isfinite(values), np.abs(values), 0.0).max(axis=0, initial=0.0))))
+        unit = np.where(unit > 0, unit, 1.0)
+        mean = (counted * (values / unit)).sum(axis=0) / total * unit
+        deviation = np.where(counted > 0, (values - mean) / unit, 0.0)
+        std = np.sqrt((counted * deviation * deviation).sum(axis=0) / total) * unit
     low, high = _observed_range(X, sample_weight)
     mean = np.where(low == high, low, mean)  # one value: centre on it exactly
     return mean, np.where((std > 0) & (low < high), std, 1.0)
@@ -114,14 +119,17 @@ def scale_features(X, center, scale, *, clip, dtype, chunk_rows=65_536):
     """``(X - center) / scale`` (then smooth clipping if ``clip``) as a new C-ordered array of ``dtype``.
 
     Works through ``X`` in chunks, so a float64 ``X`` is never copied whole
-    in float64 before the cast.
+    in float64 before the cast; a sparse ``X`` (given to a model fitted on
+    dense rows) is densified a chunk at a time.
     """
     out = np.empty(X.shape, dtype=dtype)
-    center, inverse = center.astype(dtype), (1.0 / scale).astype(dtype)
+    inverse = 1.0 / scale
     for start in range(0, X.shape[0], chunk_rows):
-        block = out[start : start + chunk_rows]
-        np.subtract(X[start : start + chunk_rows], center, out=block, casting="unsafe")
+        rows = X[start : start + chunk_rows]
+        # In float64 first: raw values, or the centre, may lie beyond a float32 network's range.
+        block = np.subtract(rows.toarray() if sparse.issparse(rows) else rows, center, dtype=np.float64)
         block *= inverse
         if clip:
             smooth_clip(block)
+        out[start : start + chunk_rows] = block
     return out

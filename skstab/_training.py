@@ -250,25 +250,32 @@ def _run_epoch(net, loss_fn, optimizer, schedule, batches, n_batches, settings, 
         summed = np.zeros_like(net.grads)
         summed_weight = 0.0
     for index, (Xb, Yb, wb) in enumerate(batches):
-        Z = net.forward(Xb, training=True, sample_weight=wb)
-        loss, dZ = loss_fn(Z, Yb, wb)
-        net.backward(dZ)
         weight = Xb.shape[0] if wb is None else float(wb.sum())
-        epoch.loss += loss * weight
-        epoch.weight += weight
-        if not math.isfinite(loss):
-            epoch.failure = "non-finite loss"
-            return epoch
+        # A batch of zero total weight (all its rows have weight 0) is no data:
+        # no forward pass (batch norm's weighted statistics), no loss term, no update.
+        if weight > 0:
+            Z = net.forward(Xb, training=True, sample_weight=wb)
+            loss, dZ = loss_fn(Z, Yb, wb)
+            net.backward(dZ)
+            epoch.loss += loss * weight
+            epoch.weight += weight
+            if not math.isfinite(loss):
+                epoch.failure = "non-finite loss"
+                return epoch
         if accumulate:
             # Each batch's gradient is a weighted mean over its rows; weighting
             # by the batch's total weight makes the sum the mean over all rows.
-            summed += weight * net.grads
-            summed_weight += weight
-            if (index + 1) % settings.accumulation_steps and index + 1 < n_batches:
+            if weight > 0:
+                summed += weight * net.grads
+                summed_weight += weight
+            group_open = (index + 1) % settings.accumulation_steps and index + 1 < n_batches
+            if group_open or summed_weight == 0:  # a group of zero-weight batches makes no update
                 continue
             np.multiply(summed, 1.0 / summed_weight, out=net.grads)
             summed[...] = 0.0
             summed_weight = 0.0
+        elif weight == 0:
+            continue
         norm = clip_grad_norm_(net.grads, max_norm)
         if not math.isfinite(norm):
             epoch.failure = "non-finite gradient"
@@ -353,6 +360,12 @@ def train(
         rollbacks, each with half the learning rate of the one before.
     """
     state = TrainingState() if state is None else state
+    if sample_weight is not None and not sample_weight.sum() > 0:
+        raise ValueError(
+            "The training rows have zero total sample weight, so there is nothing to learn from; "
+            "give some rows a positive weight (with early_stopping=True, the rows left after the "
+            "validation split)."
+        )
     source = _BatchSource(X, Y, sample_weight, settings.batch_size)
     n_updates = updates_per_epoch(X.shape[0], settings.batch_size, settings.accumulation_steps)
     curves = _Curves(settings.n_epochs * n_updates)

@@ -16,6 +16,7 @@ Class                                Reports
 :class:`InferenceMismatchWarning`    a model that predicts worse than it trained on the same rows
 :class:`NoProgressWarning`           a model that does no better than a constant prediction
 :class:`DivergenceError`             a run that kept diverging after every rollback
+:class:`InconsistentVersionWarning`  a pickled estimator loaded by another skstab version
 ===================================  ===========================================================
 
 Examples
@@ -45,6 +46,7 @@ __all__ = [
     "GradientClippingWarning",
     "InferenceMismatchWarning",
     "NoProgressWarning",
+    "InconsistentVersionWarning",
     "ScaleDisparityWarning",
     "SmallBatchNormWarning",
     "TrainingInterruptedWarning",
@@ -241,3 +243,42 @@ class DivergenceError(ValueError):
     ...     print(exc)
     weights became non-finite
     """
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A pickled estimator was saved by another version of skstab than the one loading it.
+
+    Pickles store private attributes, which may change between versions, so a
+    model saved by one version can fail or predict differently in another.
+    Every skstab estimator records the version that saved it (``_skstab_version``
+    in the pickled state, next to scikit-learn's ``_sklearn_version``).
+
+    What to do: load the model with the version that saved it (named in the
+    message), or refit it with the current version and save it again.
+
+    Attributes
+    ----------
+    estimator_name : str
+    original_version : str
+    current_version : str
+
+    Examples
+    --------
+    >>> from skstab.exceptions import InconsistentVersionWarning
+    >>> warning = InconsistentVersionWarning("StabilizedMLPClassifier", "0.0.9", "0.1.0")
+    >>> warning.original_version, isinstance(warning, UserWarning)
+    ('0.0.9', True)
+    """
+
+    def __init__(self, estimator_name, original_version, current_version):
+        super().__init__(estimator_name, original_version, current_version)
+        self.estimator_name = estimator_name
+        self.original_version = original_version
+        self.current_version = current_version
+
+    def __str__(self):
+        return (
+            f"Unpickling {self.estimator_name} saved by skstab {self.original_version} with skstab "
+            f"{self.current_version}; it may fail or predict differently. Refit and save it again with "
+            f"this version, or load it with skstab {self.original_version}."
+        )

@@ -19,6 +19,8 @@ def _row_weights(sample_weight, n, dtype):
     if sample_weight is None:
         return None, 1.0 / n
     total = sample_weight.sum()
+    if not total > 0:
+        raise ValueError(f"The sample weights sum to {total}; a weighted mean loss needs a positive total weight.")
     return (sample_weight / total).astype(dtype, copy=False)[:, None], None
 
 

@@ -146,7 +146,12 @@ class BatchNorm(_Norm):
             return X_hat, inv_std, None, True
         weights = None
         if sample_weight is not None:
-            weights = (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)[:, None]
+            total = sample_weight.sum()
+            if not total > 0:
+                raise ValueError(
+                    f"The batch's sample weights sum to {total}; batch statistics need a positive total weight."
+                )
+            weights = (sample_weight / total).astype(X.dtype, copy=False)[:, None]
         mean, var, centred = moments(X, 0, weights, out=out)
         running_mean *= self.momentum
         running_mean += (1 - self.momentum) * mean[0]

@@ -1,0 +1,99 @@
+"""Say what is wrong with X in the user's terms where numpy's own message would not.
+
+scikit-learn's validation turns X into a float array; when that fails on a text
+column, a date column or ragged rows, the message comes from numpy's internals
+("could not convert string to float", "inhomogeneous shape", "DType could not be
+promoted"). These helpers name the column and what to do instead. They cost
+nothing on valid input: dtypes are checked up front (one look per column), the
+values only after the conversion has already failed.
+"""
+
+from contextlib import contextmanager
+
+import numpy as np
+
+_ENCODE_HINT = (
+    "encode it as numbers (e.g. OneHotEncoder or OrdinalEncoder on that column, in a "
+    "sklearn.compose.ColumnTransformer) or drop it"
+)
+
+
+def _label(name):
+    return f"column {name!r}" if isinstance(name, str) else f"column {name}"
+
+
+def _date_message(subject, dtype):
+    return (
+        f"{subject} has dtype {dtype}; convert dates and times to numbers (e.g. a year or a day count) or "
+        "drop them, for instance with a FunctionTransformer on those columns in a sklearn.compose.ColumnTransformer."
+    )
+
+
+def check_feature_types(X):
+    """Refuse date and time columns, which would otherwise become nanosecond counts or a dtype error."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        for name, dtype in zip(X.columns, X.dtypes):
+            if getattr(dtype, "kind", None) in ("m", "M") or str(dtype).startswith(("datetime", "period")):
+                raise ValueError(_date_message(f"X's {_label(name)}", dtype))
+    elif isinstance(X, np.ndarray) and X.dtype.kind in "mM":
+        raise ValueError(_date_message("X", X.dtype))
+
+
+def _first_text(values):
+    """The first string that cannot be read as a number, or None (other objects keep numpy's error)."""
+    for value in values:
+        if isinstance(value, (str, bytes)):
+            try:
+                float(value)
+            except ValueError:
+                return value
+    return None
+
+
+def _explain(X):
+    """A clearer error for X that scikit-learn failed to convert, or None."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        for name, dtype in zip(X.columns, X.dtypes):
+            if str(dtype) == "category":
+                categories = dtype.categories
+                if categories.dtype.kind not in "biuf":
+                    return ValueError(f"X's {_label(name)} is categorical ({list(categories[:3])}...); {_ENCODE_HINT}.")
+            elif getattr(dtype, "kind", "O") in ("O", "U", "S", "T"):
+                text = _first_text(X[name].to_numpy())
+                if text is not None:
+                    return ValueError(f"X's {_label(name)} holds text such as {text!r}; {_ENCODE_HINT}.")
+        return None
+    if isinstance(X, (list, tuple)):
+        lengths = {}
+        for index, row in enumerate(X):
+            length = len(row) if hasattr(row, "__len__") and not isinstance(row, (str, bytes)) else None
+            lengths.setdefault(length, index)
+        if len(lengths) > 1:
+            (len_a, row_a), (len_b, row_b) = list(lengths.items())[:2]
+            return ValueError(
+                f"X's rows differ in length (row {row_a} has {len_a} values, row {row_b} has {len_b}); every "
+                "row needs one value per feature, with NaN for a missing one."
+            )
+        try:
+            X = np.asarray(X, dtype=object)
+        except ValueError:
+            return None
+    if isinstance(X, np.ndarray) and X.dtype.kind in "OUS" and X.ndim == 2:
+        for column in range(X.shape[1]):
+            text = _first_text(X[:, column])
+            if text is not None:
+                return ValueError(f"X's {_label(column)} holds text such as {text!r}; {_ENCODE_HINT}.")
+    return None
+
+
+@contextmanager
+def explained_input_errors(X):
+    """Run scikit-learn's validation of X, replacing numpy-internal messages by clear ones."""
+    check_feature_types(X)
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        clearer = _explain(X)
+        if clearer is not None:
+            raise clearer from exc
+        raise

@@ -1,0 +1,32 @@
+"""Record the skstab version in pickles and warn when one is loaded by another version."""
+
+import warnings
+from functools import lru_cache
+from importlib.metadata import version
+
+from ..exceptions import InconsistentVersionWarning
+
+
+@lru_cache(maxsize=1)
+def skstab_version():
+    return version("skstab")
+
+
+class _VersionedPickleMixin:
+    """Adds ``_skstab_version`` to the pickled state, as BaseEstimator adds ``_sklearn_version``.
+
+    Goes before :class:`sklearn.base.BaseEstimator` in the bases.
+    """
+
+    def __getstate__(self):
+        return dict(super().__getstate__(), _skstab_version=skstab_version())
+
+    def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop("_skstab_version", "unknown (before 0.1.0)")
+        if saved != skstab_version():
+            warnings.warn(
+                InconsistentVersionWarning(type(self).__name__, saved, skstab_version()),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
