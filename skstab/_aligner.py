@@ -9,11 +9,13 @@ from sklearn.utils import check_array
 from sklearn.utils.sparsefuncs import inplace_column_scale
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._drift import drift_table
 from ._moments import chunk_statistics, csc_columns, is_constant_feature, merge_moments
+from ._scaling import robust_statistics, smooth_clip, smooth_unclip
 from .utils._doc_links import DocLinkMixin
 from .utils._inputs import explained_input_errors
 from .utils._persistence import _VersionedPickleMixin
-from .utils._validation import Interval, _check_sample_weight, _fit_context
+from .utils._validation import Interval, StrOptions, _check_sample_weight, _fit_context
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -43,6 +45,20 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
 
     Parameters
     ----------
+    method : {"standard", "robust"}, default="standard"
+        ``"standard"`` centres on the mean and divides by ``std + epsilon``.
+        ``"robust"`` centres on the median and divides by the inter-quartile
+        range (half the range when the quartiles coincide, 1 for a constant
+        feature), so a few outliers do not shrink every other value; its
+        inverted-CDF quantiles need all rows at once, so it works with
+        ``fit`` but not ``partial_fit``, and with dense input only.
+
+    clip : float or None, default=None
+        After scaling, squeeze values smoothly into ``(-clip, clip)`` with
+        ``x / sqrt(1 + (x / clip) ** 2)``: the identity near 0, keeping the
+        order of outliers while bounding them (3.0 is the usual choice).
+        ``None`` leaves the scaled values as they are. Streaming-safe.
+
     epsilon : float, default=1e-8
         Added to the standard deviation of every non-constant feature so that
         a tiny spread is not divided by zero.
@@ -68,9 +84,15 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         Per-feature training population variance (``ddof=0``, float64); always
         computed, like ``mean_``.
 
+    center_ : ndarray of shape (n_features,)
+        Per-feature value subtracted by ``transform`` (with ``with_mean``):
+        ``mean_`` for ``method="standard"``, the training median for
+        ``"robust"``.
+
     scale_ : ndarray of shape (n_features,) or None
-        Per-feature divisor: ``sqrt(var_) + epsilon``, or 1.0 for constant
-        features. None when ``with_std=False``.
+        Per-feature divisor: ``sqrt(var_) + epsilon`` (``"standard"``) or the
+        inter-quartile range (``"robust"``), 1.0 for constant features. None
+        when ``with_std=False``.
 
     n_samples_seen_ : int, float or ndarray of shape (n_features,)
         Number of non-NaN training values per feature: an int while no sample
@@ -126,20 +148,25 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
     """
 
     _parameter_constraints: dict = {
+        "method": [StrOptions({"standard", "robust"})],
+        "clip": [Interval(Real, 0, None, closed="neither"), None],
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "with_mean": ["boolean"],
         "with_std": ["boolean"],
         "copy": ["boolean"],
     }
+    _not_fitted_message = _NOT_FITTED_MSG
 
-    def __init__(self, *, epsilon=1e-8, with_mean=True, with_std=True, copy=True):
+    def __init__(self, *, method="standard", clip=None, epsilon=1e-8, with_mean=True, with_std=True, copy=True):
+        self.method = method
+        self.clip = clip
         self.epsilon = epsilon
         self.with_mean = with_mean
         self.with_std = with_std
         self.copy = copy
 
     def _reset(self):
-        for attr in ("mean_", "var_", "scale_", "n_samples_seen_", "data_min_", "data_max_", "_mean_lo"):
+        for attr in ("mean_", "var_", "center_", "scale_", "n_samples_seen_", "data_min_", "data_max_", "_mean_lo"):
             self.__dict__.pop(attr, None)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -163,7 +190,7 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
             Fitted aligner.
         """
         self._reset()
-        return self._partial_fit(X, sample_weight, allow_all_zero_weights=False)
+        return self._partial_fit(X, sample_weight, allow_all_zero_weights=False, whole=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -186,9 +213,14 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         self : object
             Updated aligner.
         """
-        return self._partial_fit(X, sample_weight, allow_all_zero_weights=True)
+        if self.method == "robust":
+            raise ValueError(
+                "method='robust' needs all training rows at once (its median and quartiles cannot be merged "
+                "across chunks): call fit, or use method='standard' (optionally with clip) to stream."
+            )
+        return self._partial_fit(X, sample_weight, allow_all_zero_weights=True, whole=False)
 
-    def _partial_fit(self, X, sample_weight, allow_all_zero_weights):
+    def _partial_fit(self, X, sample_weight, allow_all_zero_weights, whole):
         first_call = not hasattr(self, "n_samples_seen_")
         with explained_input_errors(X):
             X = validate_data(
@@ -232,10 +264,16 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         self.n_samples_seen_ = counts[0] if np.all(counts == counts[0]) else counts
         self.mean_, self.var_ = mean, var
         self.data_min_, self.data_max_ = data_min, data_max
-        self.scale_ = None
+        self.center_, self.scale_ = mean, None
         if self.with_std:
             constant = is_constant_feature(var, mean, n)
             self.scale_ = np.where(constant, 1.0, np.sqrt(var) + self.epsilon)
+        if self.method == "robust" and whole:
+            if sparse.issparse(X):
+                raise ValueError("method='robust' needs dense input; use method='standard' with sparse data.")
+            self.center_, robust_scale = robust_statistics(X, sample_weight)
+            if self.with_std:
+                self.scale_ = robust_scale
         return self
 
     def _column_label(self, column):
@@ -344,12 +382,12 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         """Transform (or invert), refusing statistics or results that overflow X's dtype."""
         dtype = X.dtype
         with np.errstate(over="ignore"):
-            stats = [self.mean_.astype(dtype)] + ([] if self.scale_ is None else [self.scale_.astype(dtype)])
+            stats = [self.center_.astype(dtype)] + ([] if self.scale_ is None else [self.scale_.astype(dtype)])
         unrepresentable = ~np.logical_and.reduce([np.isfinite(stat) for stat in stats])
         if unrepresentable.any():
             column = int(np.flatnonzero(unrepresentable)[0])
             raise ValueError(
-                f"The training statistics of {self._column_label(column)} (mean {self.mean_[column]:.3g}) are "
+                f"The training statistics of {self._column_label(column)} (centre {self.center_[column]:.3g}) are "
                 f"beyond {dtype}'s range (largest value {np.finfo(dtype).max:.3g}); pass float64 input "
                 "(X.astype(np.float64))."
             )
@@ -366,24 +404,28 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         return X
 
     def _apply_statistics(self, X, inverse):
+        values = X.data if sparse.issparse(X) else X
+        if inverse and self.clip is not None:
+            smooth_unclip(values, self.clip)
         if sparse.issparse(X):
             if self.with_mean:
                 raise ValueError(_SPARSE_CENTER_MSG)
             if self.with_std:
                 factor = self.scale_ if inverse else 1.0 / self.scale_
                 inplace_column_scale(X, factor.astype(X.dtype))
-            return X
         # Statistics stay float64; casting them keeps float32 input float32.
-        if inverse:
+        elif inverse:
             if self.with_std:
                 X *= self.scale_.astype(X.dtype)
             if self.with_mean:
-                X += self.mean_.astype(X.dtype)
+                X += self.center_.astype(X.dtype)
         else:
             if self.with_mean:
-                X -= self.mean_.astype(X.dtype)
+                X -= self.center_.astype(X.dtype)
             if self.with_std:
                 X /= self.scale_.astype(X.dtype)
+        if not inverse and self.clip is not None:
+            smooth_clip(X.data if sparse.issparse(X) else X, self.clip)
         return X
 
     def drift_report(
@@ -427,64 +469,13 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
             Statistics of a feature without any non-NaN value are NaN, and NaN
             never counts as drift.
         """
-        import pandas as pd  # only the report needs it; keeps `import skstab` light
-
-        check_is_fitted(self, msg=_NOT_FITTED_MSG)
-        for name, value, low in [
-            ("mean_shift_threshold", mean_shift_threshold, 0.0),
-            ("std_ratio_threshold", std_ratio_threshold, 1.0),
-            ("out_of_range_threshold", out_of_range_threshold, 0.0),
-        ]:
-            if not isinstance(value, Real) or not low <= value < np.inf:
-                raise ValueError(f"{name} must be a finite number >= {low}, got {value!r}.")
-        with explained_input_errors(X):
-            X = validate_data(
-                self, X, reset=False, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES, ensure_all_finite=False
-            )
-        self._check_no_inf(X)
-        (n, new_mean, _, m2), _, new_max = chunk_statistics(X, None)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            new_var = m2 / n
-        self._check_representable(n, new_mean, new_var, new_max)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            train_std, new_std = np.sqrt(self.var_), np.sqrt(new_var)
-            n_out = self._count_out_of_range(X)
-            train_constant = is_constant_feature(self.var_, self.mean_, self.n_samples_seen_)
-            new_constant = is_constant_feature(new_var, new_mean, n)
-            mean_shift = np.abs(new_mean - self.mean_) / np.where(train_constant, 1.0, train_std)
-            std_ratio = np.where(train_constant, np.where(new_constant, 1.0, np.inf), new_std / train_std)
-            out_of_range = n_out / n
-        drifted = (
-            (mean_shift > mean_shift_threshold)
-            | (std_ratio > std_ratio_threshold)
-            | (std_ratio < 1.0 / std_ratio_threshold)
-            | (out_of_range > out_of_range_threshold)
+        return drift_table(
+            self,
+            X,
+            mean_shift_threshold=mean_shift_threshold,
+            std_ratio_threshold=std_ratio_threshold,
+            out_of_range_threshold=out_of_range_threshold,
         )
-        columns = {
-            "train_mean": self.mean_,
-            "train_std": train_std,
-            "new_mean": new_mean,
-            "new_std": new_std,
-            "mean_shift": mean_shift,
-            "std_ratio": std_ratio,
-            "out_of_range": out_of_range,
-            "drifted": drifted,
-        }
-        # copy=True: editing the report must not edit mean_.
-        index = pd.Index(self.get_feature_names_out(), name="feature")
-        return pd.DataFrame(columns, index=index, copy=True)
-
-    def _count_out_of_range(self, X):
-        """Non-NaN values of each feature outside the training [min, max]."""
-        low, high = self.data_min_, self.data_max_
-        if not sparse.issparse(X):
-            return ((X < low) | (X > high)).sum(axis=0).astype(np.float64)
-        Xc, col = csc_columns(X)
-        outside = (Xc.data < low[col]) | (Xc.data > high[col])
-        implicit = Xc.shape[0] - np.diff(Xc.indptr)
-        zero_outside = (low > 0) | (high < 0)
-        n_out = np.bincount(col, weights=outside, minlength=Xc.shape[1])
-        return n_out + np.where(zero_outside, implicit, 0)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -365,14 +365,17 @@ def _convert_regressor(scope, operator, container):
 
 
 def _convert_aligner(scope, operator, container):
-    """``(X - mean_) / scale_`` as FeatureAligner.transform, honouring ``with_mean`` and ``with_std``; NaN passes."""
+    """``(X - center_) / scale_`` (then smooth clipping) as FeatureAligner.transform; NaN passes."""
     aligner = operator.raw_operator
     check_is_fitted(aligner)
     g = _Graph(scope, operator, container)
     x = g.input(operator)
     # The statistics are cast to the input's dtype first, as transform does.
     if aligner.with_mean:
-        x = g.node("Sub", [x, g.const(aligner.mean_.astype(g.dtype))])
+        x = g.node("Sub", [x, g.const(aligner.center_.astype(g.dtype))])
     if aligner.with_std:
         x = g.node("Div", [x, g.const(aligner.scale_.astype(g.dtype))])
+    if aligner.clip is not None:
+        ratio = g.node("Mul", [x, g.const(1.0 / aligner.clip)])
+        x = g.node("Div", [x, g.node("Sqrt", [g.node("Add", [g.node("Mul", [ratio, ratio]), g.const(1.0)])])])
     g.node("Identity", [x], operator.outputs[0].full_name)

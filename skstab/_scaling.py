@@ -10,7 +10,14 @@ rows count nowhere.
 import numpy as np
 from scipy import sparse
 
-__all__ = ["SMOOTH_CLIP_BOUND", "robust_statistics", "scale_features", "smooth_clip", "standard_statistics"]
+__all__ = [
+    "SMOOTH_CLIP_BOUND",
+    "robust_statistics",
+    "scale_features",
+    "smooth_clip",
+    "smooth_unclip",
+    "standard_statistics",
+]
 
 #: Where smooth clipping levels off: ``x / sqrt(1 + (x / 3) ** 2)`` stays within (-3, 3).
 SMOOTH_CLIP_BOUND = 3.0
@@ -113,6 +120,23 @@ def smooth_clip(X, bound=SMOOTH_CLIP_BOUND):
     np.sqrt(scratch, out=scratch)
     X /= scratch
     return X
+
+
+def smooth_unclip(Y, bound=SMOOTH_CLIP_BOUND):
+    """Undo :func:`smooth_clip` in place: ``y / sqrt(1 - (y / bound) ** 2)``; ``|y| >= bound`` has no preimage."""
+    with np.errstate(invalid="ignore"):
+        beyond = np.abs(Y) >= bound
+    if beyond.any():
+        raise ValueError(
+            f"Values at or beyond the clip bound ±{bound:g} cannot be inverted: only inputs so far out that the "
+            "smooth clip saturated in floating point give them, and their original value is lost."
+        )
+    scratch = np.multiply(Y, 1.0 / bound)
+    np.square(scratch, out=scratch)
+    np.subtract(1.0, scratch, out=scratch)
+    np.sqrt(scratch, out=scratch)
+    Y /= scratch
+    return Y
 
 
 def scale_features(X, center, scale, *, clip, dtype, chunk_rows=65_536):

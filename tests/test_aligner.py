@@ -56,6 +56,8 @@ def _fsum_reference(column):
 def test_init_only_stores_parameters():
     aligner = FeatureAligner(epsilon=1e-3, with_mean=False, with_std=False, copy=False)
     assert aligner.get_params() == {
+        "method": "standard",
+        "clip": None,
         "epsilon": 1e-3,
         "with_mean": False,
         "with_std": False,
@@ -437,3 +439,56 @@ def test_drift_report_validates_input(rng):
         FeatureAligner().fit(renamed.rename(columns={"c": "z"})).drift_report(renamed)
     with pytest.raises(ValueError, match="std_ratio_threshold must be"):
         aligner.drift_report(rng.normal(size=(10, 3)), std_ratio_threshold=0.5)
+
+
+# -- robust scaling and smooth clipping ---------------------------------------------------------
+
+
+def test_robust_method_centres_on_the_median_and_scales_by_the_iqr(rng):
+    X = rng.lognormal(size=(201, 3))
+    X[0, 0] = 1e6  # one wild outlier moves neither the median nor the quartiles much
+    aligner = FeatureAligner(method="robust").fit(X)
+    q25, median, q75 = np.quantile(X, [0.25, 0.5, 0.75], axis=0, method="inverted_cdf")
+    np.testing.assert_allclose(aligner.center_, median)
+    np.testing.assert_allclose(aligner.scale_, q75 - q25)
+    np.testing.assert_allclose(aligner.mean_, X.mean(axis=0))  # kept for the drift report
+    Z = aligner.transform(X)
+    np.testing.assert_allclose(np.median(Z, axis=0), 0.0, atol=1e-12)
+
+
+def test_clip_bounds_the_output_smoothly_and_inverts(rng):
+    X = rng.standard_t(df=2, size=(300, 4))
+    for method in ("standard", "robust"):
+        aligner = FeatureAligner(method=method, clip=3.0).fit(X)
+        Z = aligner.transform(X)
+        assert np.abs(Z).max() < 3.0
+        unclipped = FeatureAligner(method=method).fit(X).transform(X)
+        np.testing.assert_allclose(Z, unclipped / np.sqrt(1 + (unclipped / 3.0) ** 2))
+        np.testing.assert_allclose(aligner.inverse_transform(Z), X, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="clip bound"):
+        aligner.inverse_transform(np.full((1, 4), 3.0))
+
+
+def test_defaults_are_unchanged_for_existing_users(rng):
+    X = rng.normal(loc=5.0, scale=2.0, size=(50, 2))
+    aligner = FeatureAligner().fit(X)
+    assert aligner.method == "standard" and aligner.clip is None
+    np.testing.assert_array_equal(aligner.center_, aligner.mean_)
+    np.testing.assert_allclose(aligner.transform(X), (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-8))
+
+
+def test_robust_method_does_not_stream():
+    aligner = FeatureAligner(method="robust")
+    with pytest.raises(ValueError, match="method='standard'.*to stream"):
+        aligner.partial_fit(np.ones((4, 2)))
+    streamed = FeatureAligner(clip=3.0).partial_fit(np.arange(8.0).reshape(4, 2))
+    assert np.abs(streamed.transform(np.array([[1e9, -1e9]]))).max() <= 3.0
+
+
+def test_robust_weights_act_as_repeated_rows(rng):
+    X = rng.normal(size=(40, 3))
+    weights = rng.integers(0, 4, size=40)
+    weighted = FeatureAligner(method="robust").fit(X, sample_weight=weights.astype(float))
+    repeated = FeatureAligner(method="robust").fit(np.repeat(X, weights, axis=0))
+    np.testing.assert_allclose(weighted.center_, repeated.center_)
+    np.testing.assert_allclose(weighted.scale_, repeated.scale_)

@@ -131,12 +131,13 @@ def test_nocl_and_output_class_labels(X):
     assert_array_equal(class_labels, clf.classes_)
 
 
+@pytest.mark.parametrize("method, clip", [("standard", None), ("robust", None), ("robust", 3.0), ("standard", 2.0)])
 @pytest.mark.parametrize("with_mean", [True, False])
 @pytest.mark.parametrize("with_std", [True, False])
-def test_feature_aligner(X, with_mean, with_std):
+def test_feature_aligner(X, with_mean, with_std, method, clip):
     X = X * np.array([1, 10, 100, 0.1, 1], dtype=np.float32) + 5
     X[3, 1] = np.nan
-    aligner = FeatureAligner(with_mean=with_mean, with_std=with_std).fit(X)
+    aligner = FeatureAligner(method=method, clip=clip, with_mean=with_mean, with_std=with_std).fit(X)
     (out,) = _run(aligner, X)
     expected = aligner.transform(X)
     assert np.isnan(out[3, 1])
