@@ -29,7 +29,7 @@ def build_from_registry(registry, name, offered):
     --------
     >>> from skstab import optim
     >>> build_from_registry(optim.OPTIMIZERS, "sgd", {"momentum": 0.5, "beta_1": 0.9})
-    SGD(momentum=0.5, nesterov=False, weight_decay=0.0, decay_mask=None)
+    SGD(momentum=0.5, nesterov=False, weight_decay=0.0, decay_mask=None, lr_factors=None)
     """
     cls = registry[name]
     accepted = inspect.signature(cls).parameters
