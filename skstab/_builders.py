@@ -12,10 +12,12 @@ import inspect
 from numbers import Integral
 
 from . import nn, optim
-from ._training import MIN_BATCH_ROWS
+from ._training import MIN_BATCH_ROWS, batch_bounds
 
 #: Activations whose variance-preserving initialisation is He's; the others get Glorot's.
-_HE_ACTIVATIONS = frozenset({"relu", "gelu"})
+_HE_ACTIVATIONS = frozenset({"relu", "gelu", "prelu"})
+#: ``numerical_embedding`` choices -> the layer in front of the network.
+NUMERICAL_EMBEDDINGS = {"periodic": nn.PeriodicEmbedding}
 #: Offered optimizer arguments that, as in scikit-learn's MLP, belong to one
 #: optimizer only: RMSProp has a momentum term of its own, which the
 #: estimators leave at zero.
@@ -29,7 +31,7 @@ def build_from_registry(registry, name, offered):
     --------
     >>> from skstab import optim
     >>> build_from_registry(optim.OPTIMIZERS, "sgd", {"momentum": 0.5, "beta_1": 0.9})
-    SGD(momentum=0.5, nesterov=False, weight_decay=0.0, decay_mask=None)
+    SGD(momentum=0.5, nesterov=False, weight_decay=0.0, decay_mask=None, lr_factors=None)
     """
     cls = registry[name]
     accepted = inspect.signature(cls).parameters
@@ -61,20 +63,51 @@ def resolve_normalization(params, n_train):
     return kind
 
 
-def build_network(params, n_features, n_outputs, normalization, rng, dtype):
-    """``Dense -> normalization -> activation`` per hidden layer, then a dense output layer, built."""
+def build_network(params, n_features, n_outputs, normalization, rng, dtype, *, n_train=None, out_activation=None):
+    """``Dense -> normalization -> activation [-> dropout]`` per hidden layer, then a dense output layer, built.
+
+    Optional front layers (``numerical_embedding``, ``feature_scale``) come
+    first; with ``n_ensemble > 1`` the dense layers are
+    :class:`~skstab.nn.BatchEnsembleDense` and the output layer averages the
+    members under ``out_activation``. ``n_train`` (training rows) lays the
+    dropout schedule out over the planned batches.
+    """
     init = "he" if params["activation"] in _HE_ACTIVATIONS else "glorot"
     offered = {"momentum": params["norm_momentum"], "epsilon": params["norm_epsilon"], "n_groups": params["n_groups"]}
+    n_members = params["n_ensemble"]
     layers = []
-    for width in hidden_sizes(params):
-        layers.append(nn.Dense(width, init=init))
+    if params["numerical_embedding"] is not None:
+        layers.append(NUMERICAL_EMBEDDINGS[params["numerical_embedding"]]())
+    if params["feature_scale"]:
+        layers.append(nn.FeatureScale())
+    for index, width in enumerate(hidden_sizes(params)):
+        if n_members == 1:
+            layers.append(nn.Dense(width, init=init))
+        else:
+            layers.append(nn.BatchEnsembleDense(width, n_members, init=init, first=index == 0))
         if normalization is not None:
             layers.append(build_from_registry(nn.NORMALIZATIONS, normalization, offered))
         layers.append(nn.ACTIVATIONS[params["activation"]]())
-    layers.append(nn.Dense(n_outputs, init="glorot"))
+        if params["dropout"] > 0:
+            layers.append(_build_dropout(params, n_train))
+    if n_members == 1:
+        layers.append(nn.Dense(n_outputs, init="glorot"))
+    else:
+        average = out_activation or "identity"
+        layers.append(nn.BatchEnsembleDense(n_outputs, n_members, init="glorot", average=average))
     net = nn.Sequential(layers)
     net.build(n_features, rng, dtype=dtype)
     return net
+
+
+def _build_dropout(params, n_train):
+    """The dropout layer of a hidden block; a scheduled rate runs over the planned training batches."""
+    if params["dropout_schedule"] == "constant":
+        return nn.Dropout(params["dropout"])
+    if n_train is None:
+        raise ValueError("A scheduled dropout rate needs the number of training rows (n_train).")
+    n_steps = len(batch_bounds(n_train, params["batch_size"])) * params["max_iter"]
+    return nn.Dropout(params["dropout"], schedule=params["dropout_schedule"], n_steps=n_steps)
 
 
 def build_schedule(params, steps_per_epoch):
@@ -90,11 +123,17 @@ def build_schedule(params, steps_per_epoch):
     return build_from_registry(optim.SCHEDULES, params["lr_schedule"], offered)
 
 
-def build_optimizer(params, decay_mask, warmup_steps):
-    """The optimizer, decaying the weights ``decay_mask`` marks; ``beta_1_warmup`` spans the schedule's warmup."""
+def build_optimizer(params, decay_mask, warmup_steps, lr_factors=None):
+    """The optimizer, decaying the weights ``decay_mask`` marks; ``beta_1_warmup`` spans the schedule's warmup.
+
+    ``lr_factors`` (the network's per-parameter learning-rate factors, or
+    ``None``) go to an optimizer that names them; one that does not cannot
+    honour them, which is an error.
+    """
     offered = {
         "weight_decay": params["weight_decay"],
         "decay_mask": decay_mask,
+        "lr_factors": lr_factors,
         "beta_1": params["beta_1"],
         "beta_2": params["beta_2"],
         "epsilon": params["epsilon"],
@@ -104,4 +143,9 @@ def build_optimizer(params, decay_mask, warmup_steps):
     }
     name = params["optimizer"]
     offered = {key: value for key, value in offered.items() if _OPTIMIZER_ONLY.get(key, name) == name}
+    if lr_factors is not None and "lr_factors" not in inspect.signature(optim.OPTIMIZERS[name]).parameters:
+        raise ValueError(
+            f"optimizer={name!r} takes no lr_factors, which numerical_embedding, feature_scale and "
+            "activation='prelu' need; choose an optimizer that does (adamw, adam, sgd, rmsprop)."
+        )
     return build_from_registry(optim.OPTIMIZERS, name, offered)

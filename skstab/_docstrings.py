@@ -3,9 +3,12 @@
 SHARED_PARAMETERS = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         Width of each hidden layer, as in scikit-learn's MLP.
-    activation : {"relu", "gelu", "tanh", "logistic", "identity"}, default="relu"
-        Hidden-layer nonlinearity. ReLU and GELU layers start from He-uniform
-        weights, the others from Glorot-uniform weights.
+    activation : {"relu", "gelu", "prelu", "tanh", "logistic", "identity"}, default="relu"
+        Hidden-layer nonlinearity. ReLU, GELU and PReLU layers start from
+        He-uniform weights, the others from Glorot-uniform weights.
+        ``"prelu"`` (:class:`skstab.nn.PReLU`) learns the slope of each unit's
+        negative side, starting as a ReLU, at a tenth of the learning rate
+        (RealMLP's parametric activation).
     input_scaling : {"robust", "standard"} or None, default="robust"
         How the network scales its inputs, with statistics of the rows
         passed to ``fit`` (the first ``partial_fit`` call), so raw features
@@ -165,7 +168,43 @@ SHARED_PARAMETERS = """
         gradient_accumulation_steps`` rows. This keeps batch normalization
         usable when batches must stay small: each batch is still normalized
         with its own statistics, and ``SmallBatchNormWarning`` is not raised
-        once the product reaches 8 rows."""
+        once the product reaches 8 rows.
+    dropout : float, default=0.0
+        Dropout rate after each hidden block's activation
+        (:class:`skstab.nn.Dropout`): in training each value is zeroed with
+        this probability and the others scaled by ``1 / (1 - dropout)``;
+        prediction uses every unit, unscaled, so it is deterministic. A
+        regularizer for small or noisy tables (RealMLP uses 0.15); off by
+        default, since it slows convergence within ``max_iter`` epochs.
+    dropout_schedule : {"constant", "flat_cos"}, default="constant"
+        How the dropout rate changes over the planned training batches of a
+        fit. ``"flat_cos"`` (RealMLP's) keeps ``dropout`` for the first half,
+        then lowers it along a half cosine to zero, so the last updates fit
+        the network prediction uses. A warm start continues from where the
+        schedule ended.
+    numerical_embedding : {"periodic"} or None, default=None
+        ``"periodic"`` puts a :class:`skstab.nn.PeriodicEmbedding` in front of
+        the network: each feature becomes itself plus 3 learned combinations
+        of 16 learned cosines of it, which helps on features with sharp or
+        periodic effects (RealMLP's PBLD embedding). Its parameters learn at
+        a tenth of the learning rate and are not decayed. The first layer's
+        input grows fourfold. ``None`` (default) feeds the scaled features
+        directly, as before.
+    feature_scale : bool, default=False
+        Put a learned scale per input feature (:class:`skstab.nn.FeatureScale`,
+        starting at 1) in front of the first dense layer, after any
+        embedding, learning at 6 times the learning rate (RealMLP's front
+        scale): a soft feature selection. Off by default.
+    n_ensemble : int, default=1
+        Members of a TabM-style ensemble trained as one network
+        (:class:`skstab.nn.BatchEnsembleDense`): the members share every
+        weight matrix and differ by per-member multipliers of its inputs and
+        outputs and per-member biases, so parameters grow little and one
+        matrix product per layer serves all members. Each member is trained
+        on its own predictions (the loss is the mean of theirs); predictions
+        average the members' probabilities (classifier) or values
+        (regressor). Batch normalization pools the members' rows. ``1``
+        (default) is a plain network."""
 
 
 SHARED_ATTRIBUTES = """

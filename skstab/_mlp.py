@@ -23,7 +23,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import nn, optim
-from ._builders import build_network, build_optimizer, build_schedule, hidden_sizes, resolve_normalization
+from ._builders import (
+    NUMERICAL_EMBEDDINGS,
+    build_network,
+    build_optimizer,
+    build_schedule,
+    hidden_sizes,
+    resolve_normalization,
+)
 from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
 from ._scaling import robust_statistics, scale_features, standard_statistics
@@ -119,6 +126,11 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf}), None],
         "compute_dtype": [StrOptions({"auto", "float32", "float64"})],
         "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout_schedule": [registry_options(nn.DROPOUT_SCHEDULES)],
+        "numerical_embedding": [registry_options(NUMERICAL_EMBEDDINGS), None],
+        "feature_scale": ["boolean"],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -158,6 +170,11 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         n_iter_no_change=None,
         compute_dtype="auto",
         gradient_accumulation_steps=1,
+        dropout=0.0,
+        dropout_schedule="constant",
+        numerical_embedding=None,
+        feature_scale=False,
+        n_ensemble=1,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -193,6 +210,11 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         self.n_iter_no_change = n_iter_no_change
         self.compute_dtype = compute_dtype
         self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.dropout = dropout
+        self.dropout_schedule = dropout_schedule
+        self.numerical_embedding = numerical_embedding
+        self.feature_scale = feature_scale
+        self.n_ensemble = n_ensemble
 
     # -- hooks for the subclasses ------------------------------------------------
 
@@ -307,7 +329,17 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         if first_pass:
             # Weights are drawn before any row-count-dependent randomness (split,
             # shuffling), so weighted and repeated rows start from the same network.
-            net = build_network(params, data.X.shape[1], data.Y.shape[1], normalization, rng, data.X.dtype)
+            out_activation = self._make_loss().out_activation
+            net = build_network(
+                params,
+                data.X.shape[1],
+                data.Y.shape[1],
+                normalization,
+                rng,
+                data.X.dtype,
+                n_train=n_train,
+                out_activation=out_activation,
+            )
             net.layers[-1].params["b"][...] = self._init_output_bias(data.Y, data.sample_weight)
         else:
             net = self.net_
@@ -317,7 +349,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
             return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation, spec)
         steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
         schedule = build_schedule(params, steps)
-        optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps)
+        optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps, net.lr_factors)
         # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
         # so early stopping never trades it for a worse one; the schedule restarts.
         state = (

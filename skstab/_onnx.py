@@ -259,6 +259,12 @@ def _layer(g, layer, x):
         return _group_norm(g, layer, x)
     if kind in _ACTIVATION_OPS:
         return g.node(_ACTIVATION_OPS[kind], [x])
+    if kind is nn.Dropout:
+        return x  # the identity at inference
+    if kind is nn.PReLU:
+        # relu(x) - a * relu(-x), in plain ops (onnxruntime has no double PRelu).
+        negative = g.node("Mul", [g.node("Relu", [g.node("Neg", [x])]), g.const(-layer.params["a"])])
+        return g.node("Add", [g.node("Relu", [x]), negative])
     if kind is nn.GELU:
         # z/2 * (1 + tanh(c * z * (1 + a z^2))), in the order of skstab.nn's kernel.
         inner = g.node("Mul", [g.node("Mul", [x, x]), g.const(_GELU_A)])
@@ -270,7 +276,8 @@ def _layer(g, layer, x):
         return g.affine(x, *affine)
     raise TypeError(
         f"{kind.__name__} layers are not supported by skstab's ONNX export yet; supported layers are "
-        "Dense, BatchNorm, LayerNorm, GroupNorm and the activations identity, logistic, tanh, relu and gelu."
+        "Dense, BatchNorm, LayerNorm, GroupNorm, FeatureScale, Dropout and the activations identity, logistic, tanh, "
+        "relu, gelu and prelu."
     )
 
 

@@ -104,6 +104,11 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         n_iter_no_change=None,
         compute_dtype="auto",
         gradient_accumulation_steps=1,
+        dropout=0.0,
+        dropout_schedule="constant",
+        numerical_embedding=None,
+        feature_scale=False,
+        n_ensemble=1,
         standardize_target=True,
     ):
         super().__init__(
@@ -141,6 +146,11 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             n_iter_no_change=n_iter_no_change,
             compute_dtype=compute_dtype,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            dropout=dropout,
+            dropout_schedule=dropout_schedule,
+            numerical_embedding=numerical_embedding,
+            feature_scale=feature_scale,
+            n_ensemble=n_ensemble,
         )
         self.standardize_target = standardize_target
 

@@ -7,24 +7,33 @@ all parameters of a network in one flat vector so that optimizers and gradient
 clipping work on a single array.
 """
 
-from ._activations import ACTIVATIONS, GELU, Identity, Logistic, ReLU, Tanh
+from ._activations import ACTIVATIONS, GELU, Identity, Logistic, PReLU, ReLU, Tanh
 from ._base import Layer, Sequential
 from ._dense import Dense
+from ._dropout import DROPOUT_SCHEDULES, Dropout
+from ._embeddings import FeatureScale, PeriodicEmbedding
+from ._ensemble import BatchEnsembleDense
 from ._losses import LOSSES, SigmoidCrossEntropy, SoftmaxCrossEntropy, SquaredError
 from ._normalization import NORMALIZATIONS, BatchNorm, GroupNorm, LayerNorm
 
 __all__ = [
     "ACTIVATIONS",
+    "DROPOUT_SCHEDULES",
     "LOSSES",
     "NORMALIZATIONS",
+    "BatchEnsembleDense",
     "BatchNorm",
     "Dense",
+    "Dropout",
+    "FeatureScale",
     "GELU",
     "GroupNorm",
     "Identity",
     "Layer",
     "LayerNorm",
     "Logistic",
+    "PReLU",
+    "PeriodicEmbedding",
     "ReLU",
     "Sequential",
     "SigmoidCrossEntropy",

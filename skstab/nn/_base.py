@@ -1,6 +1,7 @@
 """The layer protocol and the container that puts every parameter in one flat buffer."""
 
 from abc import ABC, abstractmethod
+from types import MappingProxyType
 
 import numpy as np
 
@@ -33,6 +34,11 @@ class Layer(ABC):
     decayed : frozenset of str
         Names of the parameters that weight decay may shrink. Biases and the
         scale and shift of normalization layers are never decayed.
+    lr_factors : mapping of str to float
+        Learning-rate multiplier of some parameters (``{"w": 0.1}`` makes
+        ``w`` learn ten times more slowly); parameters not named use 1.
+        :class:`Sequential` gathers them into one per-parameter vector for
+        the optimizer.
     uses_sample_weight : bool
         Whether :meth:`forward` takes a ``sample_weight`` keyword (batch
         normalization's weighted statistics). A network passes the weights
@@ -50,6 +56,7 @@ class Layer(ABC):
     """
 
     decayed: frozenset = frozenset()
+    lr_factors = MappingProxyType({})
     uses_sample_weight: bool = False
     absorbs_affine: bool = False
     has_running_statistics: bool = False
@@ -168,6 +175,13 @@ class Layer(ABC):
         return f"{type(self).__name__}()"
 
 
+def _member_weights(sample_weight, n_rows):
+    """Row weights for ``n_rows`` rows: as given, or repeated once per ensemble member stacked in the rows."""
+    if sample_weight is None or sample_weight.shape[0] == n_rows:
+        return sample_weight
+    return np.tile(sample_weight, n_rows // sample_weight.shape[0])
+
+
 class Sequential:
     """A chain of layers whose parameters share one flat buffer.
 
@@ -191,6 +205,10 @@ class Sequential:
         Their gradients, filled by :meth:`backward`.
     decay_mask : ndarray of shape (n_params,)
         1 where weight decay applies, 0 for biases and normalization parameters.
+    lr_factors : ndarray of shape (n_params,) or None
+        Per-parameter learning-rate multiplier gathered from the layers'
+        :attr:`Layer.lr_factors`; ``None`` when every factor is 1, so an
+        optimizer given it does no extra work.
 
     Examples
     --------
@@ -232,10 +250,13 @@ class Sequential:
         self.params = np.empty(offset, dtype=dtype)
         self.grads = np.zeros_like(self.params)
         self.decay_mask = np.zeros_like(self.params)
+        factors = np.ones_like(self.params)
         for index, name, shape, start in self._layout:
             block = slice(start, start + int(np.prod(shape)))
             self.params[block] = self.layers[index].params[name].ravel()
             self.decay_mask[block] = name in self.layers[index].decayed
+            factors[block] = self.layers[index].lr_factors.get(name, 1.0)
+        self.lr_factors = None if np.all(factors == 1.0) else factors
         self._bind()
         return n
 
@@ -247,8 +268,9 @@ class Sequential:
             self.layers[index].grads[name] = self.grads[block].reshape(shape)
 
     def __setstate__(self, state):
-        # Pickle stores views as copies; re-link them so training can resume.
-        self.__dict__.update(state)
+        # Pickle stores views as copies; re-link them so training can resume. Networks
+        # pickled before per-parameter learning-rate factors existed had none.
+        self.__dict__.update({"lr_factors": None, **state})
         if "_layout" in state:
             self._bind()
 
@@ -256,11 +278,13 @@ class Sequential:
         """Run every layer forward; see :meth:`Layer.forward`.
 
         ``sample_weight`` (per-row weights) goes to the layers that declare
-        :attr:`Layer.uses_sample_weight`.
+        :attr:`Layer.uses_sample_weight`; after a layer that stacks the rows
+        of several ensemble members, each member's rows get the weights.
         """
         for layer in self.layers:
             if layer.uses_sample_weight:
-                X = layer.forward(X, training=training, sample_weight=sample_weight)
+                weights = _member_weights(sample_weight, X.shape[0])
+                X = layer.forward(X, training=training, sample_weight=weights)
             else:
                 X = layer.forward(X, training=training)
         return X
@@ -338,6 +362,7 @@ class Sequential:
                 for previous in self.layers[:index]:
                     H = previous.infer(H)
                 weights = None if sample_weight is None else sample_weight[start : start + chunk_rows]
+                weights = _member_weights(weights, H.shape[0])
                 moments = merge_column_moments(moments, column_moments(H, weights))
             total, mean, m2 = moments
             if total > 0.0:

@@ -5,6 +5,8 @@ written into that preallocated array so the training loop allocates nothing per
 step; without ``out`` a new array is returned, which is what inference wants.
 """
 
+import math
+
 import numpy as np
 
 _GELU_C = np.sqrt(2.0 / np.pi)
@@ -249,3 +251,135 @@ def merge_column_moments(a, b):
     n = n_a + n_b
     delta = mean_b - mean_a
     return n, mean_a + delta * (n_b / n), m2_a + m2_b + delta * delta * (n_a * n_b / n)
+
+
+# -- parametric ReLU: slope ``a`` per feature for negative inputs.
+
+
+def prelu_forward(Z, a, out=None, positive=None):
+    """``where(Z > 0, Z, a * Z)``; ``positive`` (bool, Z's shape) receives ``Z > 0`` for the backward pass."""
+    positive = np.greater(Z, 0, out=positive)
+    out = np.multiply(Z, a, out=out)
+    np.copyto(out, Z, where=positive)
+    return out, positive
+
+
+def prelu_backward(dA, Z, a, positive, da, out=None):
+    """Fill ``da`` (the slopes' gradient) in place and return ``dZ``."""
+    out = np.multiply(dA, Z, out=out)
+    np.copyto(out, 0, where=positive)
+    np.add.reduce(out, axis=0, out=da)
+    np.multiply(dA, a, out=out)
+    np.copyto(out, dA, where=positive)
+    return out
+
+
+# -- periodic embedding of each feature, computed feature-major: (n_features, n_rows, ...)
+# so that the per-feature maps are one batched matmul.
+
+_TWO_PI = 2.0 * np.pi
+
+
+def periodic_forward(X, w, b, L, c, out=None, phase=None, cosine=None):
+    """Per feature ``j``: ``[x_j, cos(2 pi w_j x_j + b_j) @ L_j + c_j]``, rows of shape (n, d * (1 + m)).
+
+    ``X`` is (n, d), ``w`` and ``b`` are (d, k), ``L`` is (d, k, m) and ``c`` is
+    (d, m). Returns ``(Y, phase, cosine)``: the phases ``2 pi w x + b`` and their
+    cosines, both (d, n, k), are what :func:`periodic_backward` needs.
+    """
+    n, d = X.shape
+    m = L.shape[2]
+    phase = np.multiply(X.T[:, :, None], w[:, None, :], out=phase)
+    phase *= _TWO_PI
+    phase += b[:, None, :]
+    cosine = np.cos(phase, out=cosine)
+    Y = np.empty((n, d, 1 + m), dtype=cosine.dtype) if out is None else out.reshape(n, d, 1 + m)
+    Y[:, :, 0] = X
+    embedded = np.matmul(cosine, L)
+    embedded += c[:, None, :]
+    Y[:, :, 1:] = embedded.transpose(1, 0, 2)
+    return Y.reshape(n, d * (1 + m)), phase, cosine
+
+
+def periodic_backward(dY, X, w, L, phase, cosine, dw, db, dL, dc, need_input_grad=True):
+    """Fill ``dw``, ``db``, ``dL`` and ``dc`` in place; return ``dX`` (or ``None``).
+
+    ``phase`` is overwritten (with the phases' gradient).
+    """
+    n, d = X.shape
+    m = L.shape[2]
+    dY = dY.reshape(n, d, 1 + m)
+    dE = dY[:, :, 1:].transpose(1, 0, 2)  # (d, n, m)
+    np.add.reduce(dE, axis=1, out=dc)
+    np.matmul(cosine.transpose(0, 2, 1), dE, out=dL)
+    dphase = np.sin(phase, out=phase)
+    dphase *= np.matmul(dE, L.transpose(0, 2, 1))
+    np.negative(dphase, out=dphase)
+    np.add.reduce(dphase, axis=1, out=db)
+    np.matmul(X.T[:, None, :], dphase, out=dw[:, None, :])
+    dw *= _TWO_PI
+    if not need_input_grad:
+        return None
+    dX = np.matmul(dphase, w[:, :, None])[:, :, 0].T
+    dX *= _TWO_PI
+    dX += dY[:, :, 0]
+    return dX
+
+
+# -- BatchEnsemble dense layer: members share W and differ by rank-1 multipliers,
+# ``Y_i = ((X_i * r_i) @ W) * s_i + b_i``, members stacked along the rows.
+
+
+def batch_ensemble_forward(X, W, r, s, b, shared_input, out=None, scaled=None, product=None):
+    """Return ``(Y, X * r, (X * r) @ W)``, each member's rows stacked in ``Y`` (shape (k * n, h)).
+
+    ``X`` is (n, d) when every member sees the same rows (``shared_input``),
+    else (k * n, d) with member ``i`` in rows ``i * n`` to ``(i + 1) * n``.
+    """
+    k = r.shape[0]
+    X3 = X[None] if shared_input else X.reshape(k, -1, X.shape[1])
+    scaled = np.multiply(X3, r[:, None, :], out=scaled)
+    flat = scaled.reshape(-1, W.shape[0])
+    product = np.matmul(flat, W, out=product)
+    out = None if out is None else out.reshape(k, -1, W.shape[1])
+    Y = np.multiply(product.reshape(k, -1, W.shape[1]), s[:, None, :], out=out)
+    Y += b[:, None, :]
+    return Y.reshape(-1, W.shape[1]), scaled, product
+
+
+def batch_ensemble_backward(dY, X, W, r, s, scaled, product, dW, dr, ds, db, shared_input, need_input_grad=True):
+    """Fill ``dW``, ``dr``, ``ds`` and ``db`` in place and return ``dX`` (or ``None``)."""
+    k, h = s.shape
+    dY3 = dY.reshape(k, -1, h)
+    np.add.reduce(dY3, axis=1, out=db)
+    np.einsum("knh,knh->kh", dY3, product.reshape(k, -1, h), out=ds)
+    dproduct = dY3 * s[:, None, :]
+    flat = dproduct.reshape(-1, h)
+    np.matmul(scaled.reshape(-1, W.shape[0]).T, flat, out=dW)
+    dscaled = np.matmul(flat, W.T).reshape(k, -1, W.shape[0])
+    if shared_input:
+        np.einsum("knd,nd->kd", dscaled, X, out=dr)
+    else:
+        np.einsum("knd,knd->kd", dscaled, X.reshape(k, -1, X.shape[1]), out=dr)
+    if not need_input_grad:
+        return None
+    dscaled *= r[:, None, :]
+    if shared_input:
+        return np.add.reduce(dscaled, axis=0)
+    return dscaled.reshape(-1, W.shape[0])
+
+
+def ensemble_average(Z, n_members, link):
+    """Combine the members' raw outputs (stacked rows) into raw outputs whose ``link`` is the mean prediction.
+
+    ``"identity"`` averages the values; ``"softmax"`` and ``"logistic"``
+    average the probabilities and return their logarithm (softmax) or log-odds
+    (logistic), computed in log space so that they stay finite.
+    """
+    Z3 = Z.reshape(n_members, -1, Z.shape[1])
+    if link == "identity":
+        return Z3.mean(axis=0)
+    if link == "softmax":
+        log_p = log_softmax(Z).reshape(Z3.shape)
+        return np.logaddexp.reduce(log_p, axis=0) - math.log(n_members)
+    return np.logaddexp.reduce(log_sigmoid(Z3), axis=0) - np.logaddexp.reduce(log_sigmoid(-Z3), axis=0)

@@ -4,13 +4,17 @@ Every loss takes the network's last linear output ``Z`` and targets ``Y`` and
 returns the weighted mean loss together with its gradient with respect to
 ``Z``. Fusing the link (softmax, sigmoid) into the loss keeps both finite for
 any logits. Weighted means divide by the sum of the weights, so integer weights
-act exactly like repeated rows.
+act exactly like repeated rows. When ``Z`` stacks the outputs of the members
+of an ensemble (``m`` blocks of ``len(Y)`` rows, see
+:class:`~skstab.nn.BatchEnsembleDense`), every block is scored against ``Y``
+and the loss is the mean of the members' losses.
 """
 
 from abc import ABC, abstractmethod
 
 import numpy as np
 
+from ..utils._checks import check_real
 from . import _functional as F
 
 
@@ -22,6 +26,34 @@ def _row_weights(sample_weight, n, dtype):
     if not total > 0:
         raise ValueError(f"The sample weights sum to {total}; a weighted mean loss needs a positive total weight.")
     return (sample_weight / total).astype(dtype, copy=False)[:, None], None
+
+
+def _repeat_for_members(n_rows, Y, sample_weight):
+    """``Y`` and the weights repeated for each ensemble member stacked in ``n_rows`` output rows."""
+    n_members, remainder = divmod(n_rows, Y.shape[0])
+    if remainder:
+        raise ValueError(f"Z has {n_rows} rows, which is not a multiple of the {Y.shape[0]} rows of Y.")
+    Y = np.tile(Y, (n_members, 1))
+    return Y, None if sample_weight is None else np.tile(sample_weight, n_members)
+
+
+class _SmoothedTargets:
+    """Label smoothing: targets pulled towards the uniform distribution over ``_n_choices`` outcomes."""
+
+    def __init__(self, label_smoothing: float = 0.0):
+        self.label_smoothing = check_real("label_smoothing", label_smoothing, low=0.0, high=1.0, high_open=True)
+
+    def _smooth(self, Y, n_choices):
+        eps = self.label_smoothing
+        if eps == 0.0:
+            return Y
+        smoothed = Y * (1.0 - eps)
+        smoothed += eps / n_choices
+        return smoothed
+
+    def __repr__(self):
+        args = f"label_smoothing={self.label_smoothing!r}" if self.label_smoothing else ""
+        return f"{type(self).__name__}({args})"
 
 
 class _Loss(ABC):
@@ -56,6 +88,8 @@ class _Loss(ABC):
         loss : float
         dZ : ndarray of shape (n_samples, n_outputs)
         """
+        if Z.shape[0] != Y.shape[0]:
+            Y, sample_weight = _repeat_for_members(Z.shape[0], Y, sample_weight)
         weights, uniform = _row_weights(sample_weight, Z.shape[0], Z.dtype)
         per_row, dZ = self._per_row(Z, Y)
         if weights is None:
@@ -87,8 +121,15 @@ class SquaredError(_Loss):
         return 0.5 * np.einsum("ij,ij->i", D, D), D
 
 
-class SoftmaxCrossEntropy(_Loss):
+class SoftmaxCrossEntropy(_SmoothedTargets, _Loss):
     """Multiclass log loss of ``softmax(z)`` against one-hot targets.
+
+    Parameters
+    ----------
+    label_smoothing : float, default=0.0
+        Share ``eps`` of the target mass spread uniformly over the ``K``
+        classes: the loss is taken against ``y * (1 - eps) + eps / K``, which
+        keeps the logits from growing without bound on separable data.
 
     Examples
     --------
@@ -109,6 +150,7 @@ class SoftmaxCrossEntropy(_Loss):
         return F.log_softmax(Z)
 
     def _per_row(self, Z, Y):
+        Y = self._smooth(Y, Y.shape[1])
         # One pass of exponentials serves both: with s = sum(exp(z - max)),
         # loss = log(s) * sum(y) - y . (z - max) and the gradient is softmax - y.
         shifted = Z - Z.max(axis=1, keepdims=True)
@@ -120,8 +162,14 @@ class SoftmaxCrossEntropy(_Loss):
         return per_row, P
 
 
-class SigmoidCrossEntropy(_Loss):
+class SigmoidCrossEntropy(_SmoothedTargets, _Loss):
     """Binary log loss of ``sigmoid(z)`` summed over outputs (binary or multilabel).
+
+    Parameters
+    ----------
+    label_smoothing : float, default=0.0
+        Share ``eps`` of each output's target spread over its two outcomes:
+        the loss is taken against ``y * (1 - eps) + eps / 2``.
 
     Examples
     --------
@@ -142,6 +190,7 @@ class SigmoidCrossEntropy(_Loss):
         return F.log_sigmoid(Z)
 
     def _per_row(self, Z, Y):
+        Y = self._smooth(Y, 2)
         # softplus(z) - y*z is -[y log s + (1-y) log(1-s)], finite for any z.
         per_row = np.add.reduce(np.logaddexp(0, Z) - Y * Z, axis=1)
         S = F.sigmoid(Z)

@@ -24,17 +24,17 @@ __all__ = ["Optimizer"]
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _check_decay_mask(decay_mask):
-    """Return a read-only copy of the mask, or None; its length is checked at the first step."""
-    if decay_mask is None:
+def _check_per_parameter(name, values):
+    """Return a read-only copy of a per-parameter array, or None; its length is checked at the first step."""
+    if values is None:
         return None
-    mask = np.array(decay_mask, copy=True)
+    mask = np.array(values, copy=True)
     if mask.ndim != 1:
-        raise ValueError(f"Invalid decay_mask: expected a 1-D array, got shape {mask.shape}")
+        raise ValueError(f"Invalid {name}: expected a 1-D array, got shape {mask.shape}")
     if mask.dtype != np.bool_ and mask.dtype.kind not in "iuf":
-        raise TypeError(f"Invalid decay_mask: expected a bool or real dtype, got {mask.dtype}")
+        raise TypeError(f"Invalid {name}: expected a bool or real dtype, got {mask.dtype}")
     if mask.size and not (np.all(np.isfinite(mask)) and mask.min() >= 0):
-        raise ValueError("Invalid decay_mask: entries must be finite and non-negative")
+        raise ValueError(f"Invalid {name}: entries must be finite and non-negative")
     mask.flags.writeable = False
     return mask
 
@@ -82,6 +82,13 @@ class Optimizer(ABC):
         0 for biases and normalization parameters. Bool or real, finite and
         non-negative. ``None`` decays every parameter. It is cast to the
         dtype of ``params`` and its length is checked at the first step.
+    lr_factors : array-like of shape (n_params,), default=None
+        Per-parameter multiplier of the learning rate: each parameter's
+        update (and, in :class:`AdamW`, its decoupled decay) is scaled by its
+        factor, so a layer can learn more slowly or faster than the rest
+        (:attr:`skstab.nn.Sequential.lr_factors`). Real, finite and
+        non-negative; checked like ``decay_mask``. ``None`` (all ones) costs
+        nothing.
 
     Attributes
     ----------
@@ -89,21 +96,24 @@ class Optimizer(ABC):
         Weight-decay coefficient.
     decay_mask : ndarray of shape (n_params,) or None
         Read-only copy of the mask given to the constructor.
+    lr_factors : ndarray of shape (n_params,) or None
+        Read-only copy of the learning-rate factors given to the constructor.
     t : int
         Number of steps taken.
     """
 
     # In constructor order; ``state_dict`` saves them and ``load_state_dict``
     # passes them back to the constructor, which validates them.
-    _hyperparameter_names = ("weight_decay", "decay_mask")
+    _hyperparameter_names = ("weight_decay", "decay_mask", "lr_factors")
     # Per-parameter state arrays, allocated at their first use.
     _buffer_names = ()
     # Scalar state, kept as Python floats in attributes ``"_" + name``.
     _scalar_state_names = ()
 
-    def __init__(self, *, weight_decay: float = 0.0, decay_mask=None):
+    def __init__(self, *, weight_decay: float = 0.0, decay_mask=None, lr_factors=None):
         self.weight_decay = check_real("weight_decay", weight_decay, low=0.0)
-        self.decay_mask = _check_decay_mask(decay_mask)
+        self.decay_mask = _check_per_parameter("decay_mask", decay_mask)
+        self.lr_factors = _check_per_parameter("lr_factors", lr_factors)
         self._t = 0
         self._buffers = {}
         self._forget_layout()
@@ -115,6 +125,8 @@ class Optimizer(ABC):
         self._dtype = None
         self._mask = None
         self._decay_blocks = None
+        self._factors = None
+        self._decay_rates = None
         self._work = {}
 
     @property
@@ -162,6 +174,8 @@ class Optimizer(ABC):
         """Fix the layout at the first step (after construction, loading or unpickling)."""
         if self.decay_mask is not None and self.decay_mask.shape != params.shape:
             raise ValueError(f"decay_mask has {self.decay_mask.shape[0]} entries but params has {params.shape[0]}")
+        if self.lr_factors is not None and self.lr_factors.shape != params.shape:
+            raise ValueError(f"lr_factors has {self.lr_factors.shape[0]} entries but params has {params.shape[0]}")
         for name, buffer in self._buffers.items():
             if buffer.shape != params.shape:
                 raise ValueError(
@@ -172,6 +186,10 @@ class Optimizer(ABC):
         if self.decay_mask is not None:
             self._mask = self.decay_mask.astype(params.dtype)
             self._decay_blocks = _blocks_of_ones(self.decay_mask)
+        if self.lr_factors is not None:
+            self._factors = self.lr_factors.astype(params.dtype)
+            # Decoupled decay follows each parameter's learning rate: mask * factor.
+            self._decay_rates = self._factors if self._mask is None else self._mask * self._factors
         self._shape, self._dtype = params.shape, params.dtype
 
     def _buffer(self, name):
@@ -205,6 +223,12 @@ class Optimizer(ABC):
         out += grads
         return out
 
+    def _scale_update(self, update):
+        """Multiply the step ``update`` (a scratch array) by ``lr_factors`` in place, if any; return it."""
+        if self._factors is not None:
+            update *= self._factors
+        return update
+
     @abstractmethod
     def _update(self, params, grads, lr):
         """Apply the update rule in place; ``self._t`` already counts this step."""
@@ -223,9 +247,10 @@ class Optimizer(ABC):
             arrays allocated so far and the scalar state. Mutating the result
             does not affect the optimizer.
         """
-        hyperparameters = self._hyperparameters()
-        if hyperparameters.get("decay_mask") is not None:
-            hyperparameters["decay_mask"] = hyperparameters["decay_mask"].copy()
+        hyperparameters = {
+            name: value.copy() if isinstance(value, np.ndarray) else value
+            for name, value in self._hyperparameters().items()
+        }
         state = {name: buffer.copy() for name, buffer in self._buffers.items()}
         for name in self._scalar_state_names:
             state[name] = getattr(self, "_" + name)
@@ -272,7 +297,12 @@ class Optimizer(ABC):
         # of the pickle; the next step rebuilds them, as after load_state_dict.
         state = self.__dict__.copy()
         state.update(_shape=None, _dtype=None, _mask=None, _decay_blocks=None, _work={})
+        state.update(_factors=None, _decay_rates=None)
         return state
+
+    def __setstate__(self, state):
+        # Optimizers pickled before per-parameter learning-rate factors existed had none.
+        self.__dict__.update({"lr_factors": None, "_factors": None, "_decay_rates": None, **state})
 
     def __repr__(self):
         args = []

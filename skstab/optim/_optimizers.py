@@ -31,6 +31,9 @@ class SGD(Optimizer):
     decay_mask : array-like of shape (n_params,), default=None
         Per-parameter multiplier of ``weight_decay`` (1 to decay, 0 not to);
         ``None`` decays every parameter.
+    lr_factors : array-like of shape (n_params,), default=None
+        Per-parameter multiplier of the learning rate (see
+        :class:`~skstab.optim.Optimizer`); ``None`` for all ones.
 
     Attributes
     ----------
@@ -67,11 +70,19 @@ class SGD(Optimizer):
     array([0.75, 2.25])
     """
 
-    _hyperparameter_names = ("momentum", "nesterov", "weight_decay", "decay_mask")
+    _hyperparameter_names = ("momentum", "nesterov", "weight_decay", "decay_mask", "lr_factors")
     _buffer_names = ("momentum_buffer",)
 
-    def __init__(self, *, momentum: float = 0.9, nesterov: bool = False, weight_decay: float = 0.0, decay_mask=None):
-        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask)
+    def __init__(
+        self,
+        *,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        decay_mask=None,
+        lr_factors=None,
+    ):
+        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask, lr_factors=lr_factors)
         self.momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise TypeError(f"Invalid nesterov: {nesterov!r} (expected a bool)")
@@ -95,7 +106,7 @@ class SGD(Optimizer):
                 delta *= lr
             else:
                 np.multiply(velocity, lr, out=delta)
-        params -= delta
+        params -= self._scale_update(delta)
 
 
 class Adam(Optimizer):
@@ -117,6 +128,9 @@ class Adam(Optimizer):
     decay_mask : array-like of shape (n_params,), default=None
         Per-parameter multiplier of ``weight_decay`` (1 to decay, 0 not to);
         ``None`` decays every parameter.
+    lr_factors : array-like of shape (n_params,), default=None
+        Per-parameter multiplier of the learning rate (see
+        :class:`~skstab.optim.Optimizer`); ``None`` for all ones.
     beta_1_warmup_steps : int, default=0
         Number of steps over which :math:`\beta_1` ramps linearly from
         ``beta_1_initial`` to ``beta_1``. ``0`` disables the warmup.
@@ -192,6 +206,7 @@ class Adam(Optimizer):
         "decay_mask",
         "beta_1_warmup_steps",
         "beta_1_initial",
+        "lr_factors",
     )
     _buffer_names = ("m", "v")
     _scalar_state_names = ("beta_1_product", "beta_2_product")
@@ -206,8 +221,9 @@ class Adam(Optimizer):
         decay_mask=None,
         beta_1_warmup_steps: int = 0,
         beta_1_initial: float = 0.5,
+        lr_factors=None,
     ):
-        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask)
+        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask, lr_factors=lr_factors)
         self.beta_1 = check_real("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
         self.beta_2 = check_real("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
         self.epsilon = check_real("epsilon", epsilon, low=0.0, low_open=True)
@@ -258,7 +274,7 @@ class Adam(Optimizer):
         tmp += self.epsilon * root_c2
         np.divide(m, tmp, out=tmp)
         tmp *= lr * root_c2 / (1.0 - self._beta_1_product)
-        params -= tmp
+        params -= self._scale_update(tmp)
 
 
 class AdamW(Adam):
@@ -277,6 +293,9 @@ class AdamW(Adam):
     decay_mask : array-like of shape (n_params,), default=None
         Per-parameter multiplier of ``weight_decay``: 1 for weights, 0 for
         biases and normalization parameters. ``None`` decays every parameter.
+    lr_factors : array-like of shape (n_params,), default=None
+        Per-parameter multiplier of the learning rate, applied to both the
+        Adam step and the decoupled decay; ``None`` for all ones.
     beta_1_warmup_steps : int, default=0
         Number of steps over which :math:`\beta_1` ramps linearly from
         ``beta_1_initial`` to ``beta_1`` (see :class:`Adam`).
@@ -327,6 +346,7 @@ class AdamW(Adam):
         decay_mask=None,
         beta_1_warmup_steps: int = 0,
         beta_1_initial: float = 0.5,
+        lr_factors=None,
     ):
         super().__init__(
             beta_1=beta_1,
@@ -336,13 +356,19 @@ class AdamW(Adam):
             decay_mask=decay_mask,
             beta_1_warmup_steps=beta_1_warmup_steps,
             beta_1_initial=beta_1_initial,
+            lr_factors=lr_factors,
         )
 
     def _apply_weight_decay(self, params, grads, lr):
         rate = lr * self.weight_decay
         if rate == 0.0:
             return grads
-        if self._mask is None:
+        if self._decay_rates is not None:
+            factor = self._scratch("tmp")
+            np.multiply(self._decay_rates, -rate, out=factor)
+            factor += 1.0
+            params *= factor
+        elif self._mask is None:
             params *= 1.0 - rate
         elif self._decay_blocks is not None:
             for block in self._decay_blocks:
@@ -373,6 +399,9 @@ class RMSProp(Optimizer):
     decay_mask : array-like of shape (n_params,), default=None
         Per-parameter multiplier of ``weight_decay`` (1 to decay, 0 not to);
         ``None`` decays every parameter.
+    lr_factors : array-like of shape (n_params,), default=None
+        Per-parameter multiplier of the learning rate (see
+        :class:`~skstab.optim.Optimizer`); ``None`` for all ones.
 
     Attributes
     ----------
@@ -408,7 +437,7 @@ class RMSProp(Optimizer):
     array([0.98])
     """
 
-    _hyperparameter_names = ("alpha", "epsilon", "momentum", "weight_decay", "decay_mask")
+    _hyperparameter_names = ("alpha", "epsilon", "momentum", "weight_decay", "decay_mask", "lr_factors")
     _buffer_names = ("v", "momentum_buffer")
 
     def __init__(
@@ -419,8 +448,9 @@ class RMSProp(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         decay_mask=None,
+        lr_factors=None,
     ):
-        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask)
+        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask, lr_factors=lr_factors)
         self.alpha = check_real("alpha", alpha, low=0.0, high=1.0, high_open=True)
         self.epsilon = check_real("epsilon", epsilon, low=0.0, low_open=True)
         self.momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
@@ -446,13 +476,13 @@ class RMSProp(Optimizer):
             np.multiply(velocity, lr, out=tmp)
         else:
             tmp *= lr
-        params -= tmp
+        params -= self._scale_update(tmp)
 
 
 #: Optimizer name -> class: the choices of the estimators' ``optimizer``
 #: parameter. The estimators build the chosen class with the constructor
 #: arguments it names among those they offer (``weight_decay``,
-#: ``decay_mask``, ``beta_1``, ``beta_2``, ``epsilon``, ``momentum``,
+#: ``decay_mask``, ``lr_factors``, ``beta_1``, ``beta_2``, ``epsilon``, ``momentum``,
 #: ``nesterov``, ``beta_1_warmup_steps``); the others keep the class's
 #: defaults. Adding an entry makes a new optimizer available to them.
 OPTIMIZERS: dict[str, type[Optimizer]] = {"adamw": AdamW, "adam": Adam, "sgd": SGD, "rmsprop": RMSProp}

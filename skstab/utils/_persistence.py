@@ -1,5 +1,6 @@
 """Record the skstab version in pickles and warn when one is loaded by another version."""
 
+import inspect
 import warnings
 from functools import lru_cache
 from importlib.metadata import version
@@ -29,4 +30,12 @@ class _VersionedPickleMixin:
                 InconsistentVersionWarning(type(self).__name__, saved, skstab_version()),
                 stacklevel=2,
             )
+        # A parameter added since the model was saved takes its default, which is how the model behaved.
+        for name, default in self._default_params().items():
+            state.setdefault(name, default)
         super().__setstate__(state)
+
+    @classmethod
+    def _default_params(cls):
+        signature = inspect.signature(cls.__init__)
+        return {name: p.default for name, p in signature.parameters.items() if p.default is not p.empty}

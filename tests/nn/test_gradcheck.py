@@ -6,10 +6,14 @@ import pytest
 from skstab.nn import (
     ACTIVATIONS,
     LOSSES,
+    BatchEnsembleDense,
     BatchNorm,
     Dense,
+    Dropout,
+    FeatureScale,
     GroupNorm,
     LayerNorm,
+    PeriodicEmbedding,
     Sequential,
 )
 
@@ -37,6 +41,15 @@ def _numeric_gradient(f, x):
     return grad
 
 
+class FixedMaskDropout(Dropout):
+    """Dropout with the same mask and scheduled rate at every call, so finite differences see one function."""
+
+    def forward(self, X, *, training):
+        self._rng = np.random.default_rng(7)
+        self.buffers["step"][...] = 3
+        return super().forward(X, training=training)
+
+
 def _layers():
     yield "dense", lambda: Dense(4), True
     for name, cls in ACTIVATIONS.items():
@@ -47,6 +60,11 @@ def _layers():
     yield "layernorm-eval", LayerNorm, False
     yield "groupnorm", lambda: GroupNorm(n_groups=3), True
     yield "groupnorm-eval", lambda: GroupNorm(n_groups=3), False
+    yield "dropout-train", lambda: FixedMaskDropout(0.4), True
+    yield "dropout-eval", lambda: FixedMaskDropout(0.4), False
+    yield "dropout-flat-cos", lambda: FixedMaskDropout(0.4, schedule="flat_cos", n_steps=4), True
+    yield "periodic-embedding", lambda: PeriodicEmbedding(n_frequencies=5, sigma=0.5, embedding_dim=2), True
+    yield "feature-scale", FeatureScale, True
 
 
 LAYER_CASES = list(_layers())
@@ -83,11 +101,41 @@ def test_layer_gradients(make_layer, training, weighted, rng):
         assert _relative_error(_numeric_gradient(objective, param), analytic[key]) < RTOL, key
 
 
+@pytest.mark.parametrize(
+    "first, average",
+    [(True, None), (False, None), (False, "identity"), (False, "softmax"), (False, "logistic")],
+    ids=["first", "hidden", "output-identity", "output-softmax", "output-logistic"],
+)
+def test_batch_ensemble_gradients(first, average, rng):
+    """3 members: the first layer maps 4 shared rows to 3 x 4 member rows; later layers take member rows."""
+    k, n, d = 3, 4, 5
+    layer = BatchEnsembleDense(2, k, first=first, average=average)
+    layer.build(d, rng)
+    for value in layer.params.values():
+        value += rng.normal(scale=0.3, size=value.shape)
+    X = rng.normal(size=(n if first else k * n, d))
+    R = rng.normal(size=(k * n, 2))
+
+    def objective():
+        return float(np.sum(layer.forward(X, training=True) * R))
+
+    objective()
+    dX = layer.backward(R).copy()
+    analytic = {key: g.copy() for key, g in layer.grads.items()}
+    assert _relative_error(_numeric_gradient(objective, X), dX) < RTOL
+    for key, param in layer.params.items():
+        assert _relative_error(_numeric_gradient(objective, param), analytic[key]) < RTOL, key
+
+
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("members", [1, 3], ids=["single", "ensemble"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1], ids=["hard", "smoothed"])
 @pytest.mark.parametrize("name", sorted(LOSSES))
-def test_loss_gradients(name, weighted, rng):
+def test_loss_gradients(name, smoothing, members, weighted, rng):
+    if smoothing and name == "squared_error":
+        pytest.skip("label smoothing is a classification loss option")
     n, k = 6, 3
-    Z = rng.normal(scale=2.0, size=(n, k))
+    Z = rng.normal(scale=2.0, size=(members * n, k))
     if name == "squared_error":
         Y = rng.normal(size=(n, k))
     elif name == "softmax_cross_entropy":
@@ -95,7 +143,7 @@ def test_loss_gradients(name, weighted, rng):
     else:
         Y = rng.integers(0, 2, size=(n, k)).astype(float)
     sample_weight = rng.uniform(0, 3, size=n) if weighted else None
-    loss = LOSSES[name]()
+    loss = LOSSES[name](label_smoothing=smoothing) if smoothing else LOSSES[name]()
     _, dZ = loss(Z, Y, sample_weight)
     numeric = _numeric_gradient(lambda: loss(Z, Y, sample_weight)[0], Z)
     assert _relative_error(numeric, dZ) < RTOL
@@ -124,6 +172,38 @@ def test_network_gradient_end_to_end(training, weighted, rng):
     Y = np.eye(3)[rng.integers(0, 3, size=9)]
     sample_weight = rng.uniform(0.5, 2, size=9) if weighted else None
     loss = LOSSES["softmax_cross_entropy"]()
+
+    def objective():
+        return loss(net.forward(X, training=training, sample_weight=sample_weight), Y, sample_weight)[0]
+
+    _, dZ = loss(net.forward(X, training=training, sample_weight=sample_weight), Y, sample_weight)
+    dX = net.backward(dZ, need_input_grad=True).copy()
+    analytic = net.grads.copy()
+    assert _relative_error(_numeric_gradient(objective, net.params), analytic) < RTOL
+    assert _relative_error(_numeric_gradient(objective, X), dX) < RTOL
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_accuracy_pieces_network_gradient_end_to_end(training, weighted, rng):
+    """Embedding, front scale, an ensemble with batch norm, PReLU and dropout, and a smoothed loss together."""
+    net = Sequential(
+        [
+            PeriodicEmbedding(n_frequencies=3, sigma=0.5, embedding_dim=2),
+            FeatureScale(),
+            BatchEnsembleDense(6, 2, first=True),
+            BatchNorm(),
+            ACTIVATIONS["prelu"](),
+            FixedMaskDropout(0.3),
+            BatchEnsembleDense(3, 2, init="glorot", average="softmax"),
+        ]
+    )
+    net.build(4, rng)
+    net.params += rng.normal(scale=0.1, size=net.params.shape)
+    X = rng.normal(size=(9, 4))
+    Y = np.eye(3)[rng.integers(0, 3, size=9)]
+    sample_weight = rng.uniform(0.5, 2, size=9) if weighted else None
+    loss = LOSSES["softmax_cross_entropy"](label_smoothing=0.1)
 
     def objective():
         return loss(net.forward(X, training=training, sample_weight=sample_weight), Y, sample_weight)[0]
