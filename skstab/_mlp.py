@@ -7,6 +7,7 @@ fitted attributes. The public classes (``_classifier.py``,
 into predictions.
 """
 
+import copy
 import logging
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import nn, optim
 from ._builders import build_network, build_optimizer, build_schedule, hidden_sizes, resolve_normalization
+from ._callbacks import CALLBACK_BASES, FitTasks
 from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
 from ._scaling import robust_statistics, scale_features, standard_statistics
@@ -75,7 +77,7 @@ def _verbosity(verbose):
             log.removeHandler(handler)
 
 
-class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=ABCMeta):
+class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, *CALLBACK_BASES, BaseEstimator, metaclass=ABCMeta):
     """Shared fitting logic; use StabilizedMLPClassifier or StabilizedMLPRegressor."""
 
     #: Whether ``validate_data`` should convert ``y`` to numbers (regression).
@@ -213,6 +215,8 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         """Fit, or leave the estimator exactly as it was if anything fails."""
+        # Set up before the snapshot, so that a failed fit keeps what the callbacks' teardown needs.
+        tasks = FitTasks(self, X, y, sample_weight, incremental=incremental)
         before = dict(self.__dict__)
         net, optimizer = getattr(self, "net_", None), getattr(self, "_optimizer", None)
         saved_net = None if net is None else net.state()
@@ -223,9 +227,11 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
                 raise ValueError("partial_fit does not support early_stopping=True; use fit instead.")
             data = self._prepare_data(X, y, sample_weight, first_pass, incremental, classes)
             run = self._build_or_resume(data, first_pass, incremental)
-            result = self._train(run, data, incremental)
+            epoch_offset = 0 if first_pass else len(self.loss_curve_)
+            result = self._train(run, data, incremental, tasks, epoch_offset)
             self._store(run, result, first_pass)
             self._report(result, incremental)
+            tasks.end()
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -312,8 +318,12 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
         )
         return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation)
 
-    def _train(self, run, data, incremental):
-        """Run the training loop on the training rows, holding out validation rows if asked."""
+    def _train(self, run, data, incremental, tasks=None, epoch_offset=0):
+        """Run the training loop on the training rows, holding out validation rows if asked.
+
+        ``tasks`` (:class:`~skstab._callbacks.FitTasks`) turns every epoch into a callback task;
+        ``epoch_offset`` is the number of epochs earlier calls ran, for the log.
+        """
         X, Y, sample_weight, validation = data.X, data.Y, data.sample_weight, None
         if self.early_stopping:
             X, Y, sample_weight, validation = self._split_validation(data, run.split_seed, run.n_validation)
@@ -326,7 +336,11 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
             n_iter_no_change=self.n_iter_no_change,
             accumulation_steps=self.gradient_accumulation_steps,
             population_statistics=self.batchnorm_statistics == "population",
+            epoch_offset=epoch_offset,
         )
+        on_epoch_end = None
+        if tasks is not None:
+            on_epoch_end = tasks.epoch_hook(lambda record: self._fitted_attributes(run, record, X, sample_weight))
         with _verbosity(self.verbose):
             result = train(
                 run.net,
@@ -340,11 +354,24 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
                 rng=run.rng,
                 state=run.state,
                 validation=validation,
+                on_epoch_end=on_epoch_end,
             )
         result.check = check_fit(
             run.net, self._make_loss(), X, Y, sample_weight, self._init_output_bias(Y, sample_weight)
         )
         return result
+
+    def _fitted_attributes(self, run, record, X, sample_weight):
+        """What a copy of the estimator needs to predict as if fit had stopped after ``record``'s epoch.
+
+        A copy of the network, with the batch-normalization statistics recomputed on
+        the training rows ``X`` as the end of ``fit`` would; the training network is
+        left alone.
+        """
+        net = copy.deepcopy(run.net)
+        if self.batchnorm_statistics == "population":
+            net.recompute_statistics(X, sample_weight)
+        return {"net_": net, "n_iter_": record.epoch, "out_activation_": self._make_loss().out_activation}
 
     def _check_params(self, params, n_train):
         """Cross-parameter rules; returns the normalization the network gets."""
@@ -393,7 +420,10 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
             parts = train_test_split(*arrays, test_size=n_validation, random_state=seed)
         X_train, X_val, Y_train, Y_val = parts[:4]
         sw_train, sw_val = (parts[4], parts[5]) if data.sample_weight is not None else (None, None)
-        validation = Validation(X_val, lambda Z: self._score_outputs(Z, Y_val, sw_val))
+        loss_fn = self._make_loss()
+        validation = Validation(
+            X_val, lambda Z: self._score_outputs(Z, Y_val, sw_val), loss=lambda Z: loss_fn(Z, Y_val, sw_val)[0]
+        )
         return X_train, Y_train, sw_train, validation
 
     # -- storing and reporting ---------------------------------------------------------
@@ -410,6 +440,9 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
             self.recoveries_ = []
             self.t_ = 0
             self.validation_scores_ = [] if with_validation else None
+            self.validation_loss_curve_ = [] if with_validation else None
+        # Epochs count across calls (warm starts, partial_fit), as updates do.
+        offset = len(self.loss_curve_)
         self.n_layers_ = len(hidden_sizes(self.get_params(deep=False))) + 2
         self.n_iter_ = result.n_epochs
         self.t_ += result.n_samples_seen
@@ -418,13 +451,16 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
         self.lr_curve_ = np.concatenate([self.lr_curve_, result.lr_curve])
         self.grad_norm_curve_ = np.concatenate([self.grad_norm_curve_, result.grad_norm_curve])
         self.clip_fraction_curve_ = self.clip_fraction_curve_ + result.clip_fraction_curve
-        self.recoveries_ = self.recoveries_ + result.recoveries
+        self.recoveries_ = self.recoveries_ + [{**r, "epoch": r["epoch"] + offset} for r in result.recoveries]
         if with_validation:
             self.validation_scores_ = (self.validation_scores_ or []) + result.validation_scores
+            previous = getattr(self, "validation_loss_curve_", None) or []
+            self.validation_loss_curve_ = previous + result.validation_loss_curve
             self.best_validation_score_ = max(self.validation_scores_)
             self.best_loss_ = None
         else:
             self.validation_scores_ = None
+            self.validation_loss_curve_ = None
             self.best_validation_score_ = None
             self.best_loss_ = float(min(self.loss_curve_))
         self.out_activation_ = self._make_loss().out_activation
@@ -435,7 +471,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
     def _report(self, result, incremental):
         """Warn about what the training run showed: recoveries, interruption, clipping, convergence."""
         if result.recoveries:
-            last = result.recoveries[-1]
+            last = self.recoveries_[-1]
             warn_at_caller(
                 f"Training diverged {len(result.recoveries)} time(s) (last: {last['reason']} in "
                 f"epoch {last['epoch']}); each time it went back to the last sound weights (the "
@@ -468,7 +504,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, BaseEstimator, metaclass=AB
         if incremental:
             return
         window = CONVERGENCE_WINDOW if self.n_iter_no_change is None else self.n_iter_no_change
-        improving = not result.converged and still_improving(
+        improving = not (result.converged or result.stopped) and still_improving(
             self.loss_curve_[-self.n_iter_ :], n_iter_no_change=window, tol=self.tol
         )
         check = result.check
