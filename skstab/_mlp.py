@@ -441,8 +441,10 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, *CALLBACK_BASES, BaseEstima
             self.t_ = 0
             self.validation_scores_ = [] if with_validation else None
             self.validation_loss_curve_ = [] if with_validation else None
-        # Epochs count across calls (warm starts, partial_fit), as updates do.
+        # Epochs and updates count across calls (warm starts, partial_fit), as the curves do; partial_fit
+        # carries the update count over, a warm start restarts it.
         offset = len(self.loss_curve_)
+        update_offset = len(self.lr_curve_) - (run.state.step - result.n_steps)
         self.n_layers_ = len(hidden_sizes(self.get_params(deep=False))) + 2
         self.n_iter_ = result.n_epochs
         self.t_ += result.n_samples_seen
@@ -451,7 +453,9 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, *CALLBACK_BASES, BaseEstima
         self.lr_curve_ = np.concatenate([self.lr_curve_, result.lr_curve])
         self.grad_norm_curve_ = np.concatenate([self.grad_norm_curve_, result.grad_norm_curve])
         self.clip_fraction_curve_ = self.clip_fraction_curve_ + result.clip_fraction_curve
-        self.recoveries_ = self.recoveries_ + [{**r, "epoch": r["epoch"] + offset} for r in result.recoveries]
+        self.recoveries_ = self.recoveries_ + [
+            {**r, "epoch": r["epoch"] + offset, "update": r["update"] + update_offset} for r in result.recoveries
+        ]
         if with_validation:
             self.validation_scores_ = (self.validation_scores_ or []) + result.validation_scores
             previous = getattr(self, "validation_loss_curve_", None) or []
@@ -519,7 +523,8 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, *CALLBACK_BASES, BaseEstima
         elif improving:
             warn_at_caller(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
+                "optimization hasn't converged yet: the training loss was still falling clearly in the last "
+                "epochs. Raise max_iter (the learning-rate schedule stretches with it).",
                 ConvergenceWarning,
             )
 
