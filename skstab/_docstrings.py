@@ -218,6 +218,10 @@ SHARED_ATTRIBUTES = """
         Validation score of every epoch with early stopping, else ``None``.
     best_validation_score_ : float or None
         Best validation score, whose weights were restored; else ``None``.
+    validation_loss_curve_ : list of float or None
+        Loss of every epoch on the held-out rows with early stopping (the
+        training loss function, in inference mode, on the same scale as
+        ``loss_curve_``), else ``None``.
     lr_curve_ : ndarray of shape (n_updates,)
         Learning rate of every optimizer update, divergence halvings included.
     grad_norm_curve_ : ndarray of shape (n_updates,)
@@ -225,7 +229,8 @@ SHARED_ATTRIBUTES = """
     clip_fraction_curve_ : list of float
         Share of each epoch's updates whose gradient was clipped.
     recoveries_ : list of dict
-        One entry per divergence recovery: ``epoch``, ``update``,
+        One entry per divergence recovery: ``epoch`` and ``update`` (both
+        counted across warm starts and ``partial_fit`` calls),
         ``reason`` (``"non-finite loss"``, ``"non-finite gradient"``,
         ``"non-finite parameters"``, after which the epoch was run again, or
         ``"exploding loss"``: an epoch's mean loss rose above the best epoch's

@@ -31,6 +31,7 @@ from ._builders import (
     hidden_sizes,
     resolve_normalization,
 )
+from ._callbacks import CALLBACK_BASES, FitTasks
 from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
 from ._scaling import robust_statistics, scale_features, standard_statistics
@@ -85,7 +86,9 @@ def _verbosity(verbose):
             log.removeHandler(handler)
 
 
-class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, BaseEstimator, metaclass=ABCMeta):
+class _BaseStabilizedMLP(
+    DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, *CALLBACK_BASES, BaseEstimator, metaclass=ABCMeta
+):
     """Shared fitting logic; use StabilizedMLPClassifier or StabilizedMLPRegressor."""
 
     #: Whether ``validate_data`` should convert ``y`` to numbers (regression).
@@ -238,6 +241,8 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         """Fit, or leave the estimator exactly as it was if anything fails."""
+        # Set up before the snapshot, so that a failed fit keeps what the callbacks' teardown needs.
+        tasks = FitTasks(self, X, y, sample_weight, incremental=incremental)
         before = dict(self.__dict__)
         net, optimizer = getattr(self, "net_", None), getattr(self, "_optimizer", None)
         saved_net = None if net is None else net.state()
@@ -252,9 +257,11 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
                 raise ValueError("partial_fit does not support early_stopping=True; use fit instead.")
             data = self._prepare_data(X, y, sample_weight, first_pass, incremental, classes)
             run = self._build_or_resume(data, first_pass, incremental)
-            result = self._train(run, data, incremental)
+            epoch_offset = 0 if first_pass else len(self.loss_curve_)
+            result = self._train(run, data, incremental, tasks, epoch_offset)
             self._store(run, result, first_pass)
             self._report(result, incremental)
+            tasks.end()
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -361,8 +368,12 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         )
         return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec)
 
-    def _train(self, run, data, incremental):
-        """Run the training loop on the training rows, holding out validation rows if asked."""
+    def _train(self, run, data, incremental, tasks=None, epoch_offset=0):
+        """Run the training loop on the training rows, holding out validation rows if asked.
+
+        ``tasks`` (:class:`~skstab._callbacks.FitTasks`) turns every epoch into a callback task;
+        ``epoch_offset`` is the number of epochs earlier calls ran, for the log.
+        """
         X, Y, sample_weight, validation = data.X, data.Y, data.sample_weight, None
         if self.early_stopping:
             X, Y, sample_weight, validation = self._split_validation(data, run.split_seed, run.n_validation)
@@ -375,7 +386,11 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
             n_iter_no_change=self.n_iter_no_change,
             accumulation_steps=self.gradient_accumulation_steps,
             population_statistics=self.batchnorm_statistics == "population",
+            epoch_offset=epoch_offset,
         )
+        on_epoch_end = None
+        if tasks is not None:
+            on_epoch_end = tasks.epoch_hook(lambda record: self._fitted_attributes(run, record, X, sample_weight))
         with _verbosity(self.verbose):
             result = train(
                 run.net,
@@ -389,6 +404,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
                 rng=run.rng,
                 state=run.state,
                 validation=validation,
+                on_epoch_end=on_epoch_end,
             )
         result.check = check_fit(
             run.net, self._make_loss(), X, Y, sample_weight, self._init_output_bias(Y, sample_weight)
@@ -427,6 +443,18 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
                 "Set warm_start=False (or use a new estimator) to train a new network, or restore "
                 "the previous value(s)."
             )
+
+    def _fitted_attributes(self, run, record, X, sample_weight):
+        """What a copy of the estimator needs to predict as if fit had stopped after ``record``'s epoch.
+
+        A copy of the network, with the batch-normalization statistics recomputed on
+        the training rows ``X`` as the end of ``fit`` would; the training network is
+        left alone.
+        """
+        net = copy.deepcopy(run.net)
+        if self.batchnorm_statistics == "population":
+            net.recompute_statistics(X, sample_weight)
+        return {"net_": net, "n_iter_": record.epoch, "out_activation_": self._make_loss().out_activation}
 
     def _check_params(self, params, n_train):
         """Cross-parameter rules; returns the normalization the network gets."""
@@ -481,7 +509,10 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
                 "so they cannot score the model; raise validation_fraction, give more rows a positive "
                 "weight, or set early_stopping=False."
             )
-        validation = Validation(X_val, lambda Z: self._score_outputs(Z, Y_val, sw_val))
+        loss_fn = self._make_loss()
+        validation = Validation(
+            X_val, lambda Z: self._score_outputs(Z, Y_val, sw_val), loss=lambda Z: loss_fn(Z, Y_val, sw_val)[0]
+        )
         return X_train, Y_train, sw_train, validation
 
     # -- storing and reporting ---------------------------------------------------------
@@ -499,6 +530,11 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
             self.recoveries_ = []
             self.t_ = 0
             self.validation_scores_ = [] if with_validation else None
+            self.validation_loss_curve_ = [] if with_validation else None
+        # Epochs and updates count across calls (warm starts, partial_fit), as the curves do; partial_fit
+        # carries the update count over, a warm start restarts it.
+        offset = len(self.loss_curve_)
+        update_offset = len(self.lr_curve_) - (run.state.step - result.n_steps)
         self.n_layers_ = len(hidden_sizes(self.get_params(deep=False))) + 2
         self.n_iter_ = result.n_epochs
         self.t_ += result.n_samples_seen
@@ -507,13 +543,18 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         self.lr_curve_ = np.concatenate([self.lr_curve_, result.lr_curve])
         self.grad_norm_curve_ = np.concatenate([self.grad_norm_curve_, result.grad_norm_curve])
         self.clip_fraction_curve_ = self.clip_fraction_curve_ + result.clip_fraction_curve
-        self.recoveries_ = self.recoveries_ + result.recoveries
+        self.recoveries_ = self.recoveries_ + [
+            {**r, "epoch": r["epoch"] + offset, "update": r["update"] + update_offset} for r in result.recoveries
+        ]
         if with_validation:
             self.validation_scores_ = (self.validation_scores_ or []) + result.validation_scores
+            previous = getattr(self, "validation_loss_curve_", None) or []
+            self.validation_loss_curve_ = previous + result.validation_loss_curve
             self.best_validation_score_ = max(self.validation_scores_)
             self.best_loss_ = None
         else:
             self.validation_scores_ = None
+            self.validation_loss_curve_ = None
             self.best_validation_score_ = None
             self.best_loss_ = float(min(self.loss_curve_))
         self.out_activation_ = self._make_loss().out_activation
@@ -524,7 +565,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
     def _report(self, result, incremental):
         """Warn about what the training run showed: recoveries, interruption, clipping, convergence."""
         if result.recoveries:
-            last = result.recoveries[-1]
+            last = self.recoveries_[-1]
             warn_at_caller(
                 f"Training diverged {len(result.recoveries)} time(s) (last: {last['reason']} in "
                 f"epoch {last['epoch']}); each time it went back to the last sound weights (the "
@@ -557,7 +598,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         if incremental:
             return
         window = CONVERGENCE_WINDOW if self.n_iter_no_change is None else self.n_iter_no_change
-        improving = not result.converged and still_improving(
+        improving = not (result.converged or result.stopped) and still_improving(
             self.loss_curve_[-self.n_iter_ :], n_iter_no_change=window, tol=self.tol
         )
         check = result.check
@@ -572,7 +613,8 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         elif improving:
             warn_at_caller(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
+                "optimization hasn't converged yet: the training loss was still falling clearly in the last "
+                "epochs. Raise max_iter (the learning-rate schedule stretches with it).",
                 ConvergenceWarning,
             )
 

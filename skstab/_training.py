@@ -17,6 +17,7 @@ import logging
 import math
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -74,7 +75,8 @@ class Settings:
     is their weighted mean. ``population_statistics``: after training, and
     before every validation score, set the running statistics of batch
     normalization to their exact values over the training rows
-    (:meth:`skstab.nn.Sequential.recompute_statistics`).
+    (:meth:`skstab.nn.Sequential.recompute_statistics`). ``epoch_offset``:
+    epochs run by earlier calls, added to the epoch numbers of the log lines.
     """
 
     n_epochs: int
@@ -86,6 +88,7 @@ class Settings:
     accumulation_steps: int = 1
     max_recoveries: int = MAX_RECOVERIES
     population_statistics: bool = False
+    epoch_offset: int = 0
 
 
 @dataclass
@@ -93,11 +96,13 @@ class Validation:
     """Held-out data for early stopping.
 
     ``score`` maps the network's raw outputs on ``X`` to a number where higher
-    is better (accuracy, R^2).
+    is better (accuracy, R^2); ``loss``, when given, maps them to the training
+    loss on the held-out rows.
     """
 
     X: np.ndarray
     score: object
+    loss: object = None
 
 
 @dataclass
@@ -130,6 +135,9 @@ class TrainingResult:
         Weighted mean training loss of each epoch.
     validation_scores : list of float or None
         Score on the validation set after each epoch, with early stopping.
+    validation_loss_curve : list of float or None
+        Loss on the validation set (inference mode) after each epoch, when
+        the validation data has a ``loss``.
     lr_curve : ndarray of shape (n_steps,)
         Learning rate of every optimizer update.
     grad_norm_curve : ndarray of shape (n_steps,)
@@ -147,6 +155,8 @@ class TrainingResult:
         Training rows processed in kept epochs.
     converged : bool
         Whether the stopping rule ended training before the epoch budget.
+    stopped : bool
+        Whether the ``on_epoch_end`` hook asked training to stop.
     interrupted : bool
         Whether a KeyboardInterrupt ended training.
     check : FitCheck or None
@@ -155,6 +165,7 @@ class TrainingResult:
 
     loss_curve: list = field(default_factory=list)
     validation_scores: list = None
+    validation_loss_curve: list = None
     lr_curve: np.ndarray = None
     grad_norm_curve: np.ndarray = None
     clip_fraction_curve: list = field(default_factory=list)
@@ -163,8 +174,48 @@ class TrainingResult:
     n_steps: int = 0
     n_samples_seen: int = 0
     converged: bool = False
+    stopped: bool = False
     interrupted: bool = False
     check: object = None
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """What one completed epoch did; passed to the ``on_epoch_end`` hook of :func:`train`.
+
+    ``epoch`` counts from 1 in each call (see ``Settings.epoch_offset`` for the
+    number in the log). ``lr`` is the rate of the epoch's last update,
+    ``grad_norm`` the median gradient norm of its updates (before clipping;
+    NaN without updates), ``clip_fraction`` the share of them that was
+    clipped. ``validation_score`` and ``validation_loss`` are None without
+    validation data. ``last`` tells whether the loop ends after this epoch
+    on its own (epoch budget or stopping rule).
+    """
+
+    epoch: int
+    loss: float
+    validation_score: float | None
+    validation_loss: float | None
+    lr: float
+    grad_norm: float
+    clip_fraction: float
+    seconds: float
+    last: bool
+
+    def message(self, epoch_offset=0):
+        """The line the ``verbose`` log shows for this epoch."""
+        parts = [f"Epoch {self.epoch + epoch_offset}, loss = {self.loss:.8f}"]
+        if self.validation_score is not None:
+            parts.append(f"validation score = {self.validation_score:.6f}")
+        if self.validation_loss is not None:
+            parts.append(f"validation loss = {self.validation_loss:.6f}")
+        parts += [
+            f"lr = {self.lr:.3g}",
+            f"grad norm = {self.grad_norm:.3g}",
+            f"clipped = {self.clip_fraction:.0%}",
+            f"{self.seconds:.2f} s",
+        ]
+        return ", ".join(parts)
 
 
 class _BatchSource:
@@ -323,6 +374,7 @@ def train(
     rng,
     state=None,
     validation=None,
+    on_epoch_end=None,
 ):
     """Train ``net`` in place for up to ``settings.n_epochs`` epochs.
 
@@ -348,6 +400,11 @@ def train(
         State carried over from a previous call; updated in place.
     validation : Validation, default=None
         Early stopping on held-out data; the best weights are restored at the end.
+    on_epoch_end : callable, default=None
+        Called as ``on_epoch_end(record)`` with an :class:`EpochRecord` after
+        every completed epoch (not after one cut short by Ctrl-C); training
+        stops after the epoch when it returns True, with the network as after
+        a normal end (``result.stopped`` is set).
 
     Returns
     -------
@@ -369,7 +426,10 @@ def train(
     source = _BatchSource(X, Y, sample_weight, settings.batch_size)
     n_updates = updates_per_epoch(X.shape[0], settings.batch_size, settings.accumulation_steps)
     curves = _Curves(settings.n_epochs * n_updates)
-    result = TrainingResult(validation_scores=[] if validation is not None else None)
+    result = TrainingResult(
+        validation_scores=[] if validation is not None else None,
+        validation_loss_curve=[] if validation is not None and validation.loss is not None else None,
+    )
     epoch = 0
     if state.lowest_checkpoint is None:
         state.lowest_checkpoint = (net.state(), optimizer.state_dict())
@@ -377,6 +437,7 @@ def train(
         while epoch < settings.n_epochs:
             order = rng.permutation(X.shape[0]) if settings.shuffle else None
             checkpoint = (net.state(), optimizer.state_dict(), state.step, curves.size)
+            started = time.perf_counter()
             try:
                 outcome = _run_epoch(
                     net,
@@ -415,24 +476,43 @@ def train(
             result.clip_fraction_curve.append(outcome.clipped / max(outcome.steps, 1))
             result.n_epochs += 1
             result.n_samples_seen += X.shape[0]
-            logger.info("Epoch %d, loss = %.8f", epoch + 1, result.loss_curve[-1])
             if interrupt.requested:
+                logger.info("Epoch %d, loss = %.8f, interrupted", epoch + 1 + settings.epoch_offset, loss)
                 result.interrupted = True
                 break
-            score = None
+            score = validation_loss = None
             if validation is not None:
                 if settings.population_statistics:
                     net.recompute_statistics(X, sample_weight)
-                score = float(validation.score(net.infer(validation.X)))
+                Z = net.infer(validation.X)
+                score = float(validation.score(Z))
                 result.validation_scores.append(score)
-                logger.info("Validation score: %f", score)
+                if validation.loss is not None:
+                    validation_loss = float(validation.loss(Z))
+                    result.validation_loss_curve.append(validation_loss)
             verdict = judge_epoch(
                 state, loss=loss, score=score, tol=settings.tol, n_iter_no_change=settings.n_iter_no_change
             )
             if score is not None and verdict.best:
                 state.best_state = net.state()
+            record = _record(
+                epoch,
+                loss,
+                score,
+                validation_loss,
+                curves,
+                outcome,
+                started,
+                verdict.stop or epoch + 1 >= settings.n_epochs,
+            )
+            logger.info(record.message(settings.epoch_offset))
+            stop = bool(on_epoch_end(record)) if on_epoch_end is not None else False
             if verdict.stop:
                 result.converged = True
+                break
+            if stop:
+                logger.info("Stopped by a callback after epoch %d.", epoch + 1 + settings.epoch_offset)
+                result.stopped = True
                 break
             epoch += 1
     if validation is not None and state.best_state is not None:
@@ -444,6 +524,23 @@ def train(
     result.lr_curve = curves.lr[: curves.size].copy()
     result.grad_norm_curve = curves.grad_norm[: curves.size].copy()
     return result
+
+
+def _record(epoch, loss, score, validation_loss, curves, outcome, started, last):
+    """The :class:`EpochRecord` of a completed epoch whose updates are the last ``outcome.steps`` of ``curves``."""
+    updates = slice(curves.size - outcome.steps, curves.size)
+    steps = max(outcome.steps, 1)
+    return EpochRecord(
+        epoch=epoch + 1,
+        loss=loss,
+        validation_score=score,
+        validation_loss=validation_loss,
+        lr=float(curves.lr[curves.size - 1]) if curves.size else math.nan,
+        grad_norm=float(np.median(curves.grad_norm[updates])) if outcome.steps else math.nan,
+        clip_fraction=outcome.clipped / steps,
+        seconds=time.perf_counter() - started,
+        last=last,
+    )
 
 
 def _rollback(net, optimizer, state, curves, checkpoint):
@@ -470,7 +567,12 @@ def _recover(result, state, settings, epoch, failure):
         )
     state.lr_scale *= 0.5
     result.recoveries.append({"epoch": epoch + 1, "update": state.step, "reason": failure, "lr_scale": state.lr_scale})
-    logger.info("%s in epoch %d: rolled back, learning rate scale now %g", failure, epoch + 1, state.lr_scale)
+    logger.info(
+        "%s in epoch %d: rolled back, learning rate scale now %g",
+        failure,
+        epoch + 1 + settings.epoch_offset,
+        state.lr_scale,
+    )
 
 
 #: Most training rows the end-of-fit check looks at.

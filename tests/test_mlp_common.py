@@ -390,14 +390,15 @@ def test_not_verbose_logs_nothing(Estimator, caplog, capsys):
 @parametrize_estimator
 def test_convergence_warning_when_still_improving(Estimator):
     X, y = make_data(Estimator)
-    est = Estimator(**{**FAST, "max_iter": 4, "learning_rate_init": 0.05, "n_iter_no_change": 10})
-    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(4\) reached"):
+    # A constant rate and only 12 epochs: the loss is still falling steadily at the end.
+    params = {"max_iter": 12, "learning_rate_init": 1e-2, "lr_schedule": "constant", "n_iter_no_change": 10}
+    est = Estimator(**{**FAST, **params})
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(12\) reached"):
         est.fit(X, y)
-    assert est.n_iter_ == 4
-    # The loss is still clearly falling: the last two epochs average more than
-    # 2 * tol below the two before.
-    curve = np.asarray(est.loss_curve_)
-    assert curve[:2].mean() - curve[2:].mean() > 2 * est.tol
+    assert est.n_iter_ == 12
+    # The last five epochs average more than 5 * tol below the five before.
+    curve = np.asarray(est.loss_curve_[-10:])
+    assert curve[:5].mean() - curve[5:].mean() > 5 * est.tol
 
 
 @parametrize_estimator

@@ -110,7 +110,7 @@ def test_display_artists_labels_and_scales(early_stopped):
     assert display.axes_["lr"].get_yscale() == display.axes_["grad_norm"].get_yscale() == "log"
     assert display.axes_["validation"].get_yscale() == "linear"
 
-    assert set(display.lines_) == {"loss", "validation_score", "lr", "grad_norm"}  # no validation_loss_curve_ yet
+    assert set(display.lines_) == {"loss", "validation_score", "validation_loss", "lr", "grad_norm"}
     np.testing.assert_array_equal(display.lines_["loss"].get_xdata(), np.arange(1, clf.n_iter_ + 1))
     np.testing.assert_array_equal(display.lines_["loss"].get_ydata(), clf.loss_curve_)
     np.testing.assert_array_equal(display.lines_["validation_score"].get_ydata(), clf.validation_scores_)
