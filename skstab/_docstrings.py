@@ -237,10 +237,10 @@ SHARED_ATTRIBUTES = """
         by half the first epoch's loss, and training went on from the best
         epoch's weights) and
         ``lr_scale``, the factor on the schedule from then on.
-    input_center_ : ndarray of shape (n_features_in_,) or None
+    input_center_ : ndarray of shape (`n_features_in_`,) or None
         Per-feature centre of ``input_scaling`` (median or mean); None when
         inputs are not scaled.
-    input_scale_ : ndarray of shape (n_features_in_,) or None
+    input_scale_ : ndarray of shape (`n_features_in_`,) or None
         Per-feature divisor of ``input_scaling``; None when inputs are not
         scaled.
     inference_gap_ : float

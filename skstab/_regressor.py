@@ -32,9 +32,9 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
     Attributes
     ----------{SHARED_ATTRIBUTES}
-    target_mean_ : ndarray of shape (n_outputs_,) or None
+    target_mean_ : ndarray of shape (`n_outputs_`,) or None
         Training mean of each target; None when ``standardize_target=False``.
-    target_scale_ : ndarray of shape (n_outputs_,) or None
+    target_scale_ : ndarray of shape (`n_outputs_`,) or None
         Training standard deviation of each target (1 for a constant one);
         None when ``standardize_target=False``.
 
