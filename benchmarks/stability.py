@@ -27,10 +27,9 @@ Per table and library:
   ``StabilizedMLPClassifier().learning_rate_init``, or the regressor's;
   scikit-learn: 1e-3), fitted separately when the grid misses it;
 * ``gap``: skstab only, the worst absolute difference between the training
-  score of predictions made in training mode (``net_.forward(X,
-  training=True)`` on a copy, batch statistics) and in inference mode
-  (``predict``, running statistics); ``train_inference_gap_`` if the
-  estimator has it.
+  score of predictions made in training mode (the estimator's own input
+  scaling, then ``net_.forward(X, training=True)`` on a copy, batch
+  statistics) and in inference mode (``predict``, stored statistics).
 
 Targets (the summary at the end): 100% finite, within >= 90%, and skstab's
 spread at its default no larger than scikit-learn's at its own.
@@ -103,13 +102,14 @@ def weights_finite(mlp):
 def train_inference_gap(model, X_train, y_train, task):
     """|training score in training mode - training score in inference mode| of a fitted skstab pipeline."""
     est = final_estimator(model)
-    if hasattr(est, "train_inference_gap_"):
-        return float(est.train_inference_gap_)
-    X = check_array(model[:-1].transform(X_train), dtype=est.net_.params.dtype)
+    X = check_array(model[:-1].transform(X_train), dtype=np.float64)
+    X = est._scale_inputs(X, est.net_.params.dtype)  # the network's own input, as predict computes it
     Z = copy.deepcopy(est).net_.forward(X, training=True)  # moves batch-norm running statistics
     if task == "classification":
         train_mode = est.classes_[est._decide(Z)]
         return abs(accuracy_score(y_train, train_mode) - accuracy_score(y_train, model.predict(X_train)))
+    if getattr(est, "target_mean_", None) is not None:
+        Z = Z * est.target_scale_ + est.target_mean_
     if isinstance(model[-1], TransformedTargetRegressor):
         Z = model[-1].transformer_.inverse_transform(Z)
     train_mode = Z.ravel() if np.ndim(y_train) == 1 else Z

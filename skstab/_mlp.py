@@ -571,7 +571,13 @@ class _BaseStabilizedMLP(
                 f"epoch {last['epoch']}); each time it went back to the last sound weights (the "
                 "epoch's start, or the best epoch for an exploding loss) and halved the learning "
                 f"rate, which ended at {last['lr_scale']:g} times the schedule. Details are in "
-                "recoveries_. Consider a lower learning_rate_init.",
+                "recoveries_. Consider a lower learning_rate_init."
+                + (
+                    " The recovery budget ran out, so training stopped early and the model holds the weights of "
+                    "its lowest-loss epoch."
+                    if result.gave_up
+                    else ""
+                ),
                 DivergenceRecoveryWarning,
             )
         if result.interrupted:

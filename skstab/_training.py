@@ -155,6 +155,9 @@ class TrainingResult:
         Training rows processed in kept epochs.
     converged : bool
         Whether the stopping rule ended training before the epoch budget.
+    gave_up : bool
+        Whether training ended at its lowest-loss epoch after spending the
+        recovery budget.
     stopped : bool
         Whether the ``on_epoch_end`` hook asked training to stop.
     interrupted : bool
@@ -174,6 +177,7 @@ class TrainingResult:
     n_steps: int = 0
     n_samples_seen: int = 0
     converged: bool = False
+    gave_up: bool = False
     stopped: bool = False
     interrupted: bool = False
     check: object = None
@@ -458,7 +462,8 @@ def train(
             if outcome.failure is not None:
                 # Something stopped being finite: retry the epoch from its start.
                 _rollback(net, optimizer, state, curves, checkpoint)
-                _recover(result, state, settings, epoch, outcome.failure)
+                if not _recover(net, optimizer, result, state, settings, epoch, outcome.failure):
+                    break
                 continue
             loss = outcome.loss / outcome.weight
             if state.first_epoch_loss is None:
@@ -468,7 +473,8 @@ def train(
                 # weights and go on with half the rate; the epoch still counts.
                 net.load_state(state.lowest_checkpoint[0])
                 optimizer.load_state_dict(state.lowest_checkpoint[1])
-                _recover(result, state, settings, epoch, "exploding loss")
+                if not _recover(net, optimizer, result, state, settings, epoch, "exploding loss"):
+                    break
             elif loss < state.lowest_loss:
                 state.lowest_loss = loss
                 state.lowest_checkpoint = (net.state(), optimizer.state_dict())
@@ -556,15 +562,27 @@ def _exploded(epoch_loss, state):
     return epoch_loss > state.lowest_loss + EXPLOSION_MARGIN * state.first_epoch_loss
 
 
-def _recover(result, state, settings, epoch, failure):
-    """Record a divergence and halve the learning rate, or give up."""
+def _recover(net, optimizer, result, state, settings, epoch, failure):
+    """Record a divergence and halve the learning rate; or, with the budget spent, give up.
+
+    Giving up returns False after restoring the lowest-loss epoch of this run
+    (``result.gave_up``), so training ends with a usable network; when no
+    epoch of this call finished it raises, as there is nothing new to keep
+    (the estimator then stays as it was).
+    """
     if len(result.recoveries) >= settings.max_recoveries:
-        raise DivergenceError(
-            f"Training diverged ({failure}) in epoch {epoch + 1} even after "
-            f"{settings.max_recoveries} rollbacks, each halving the learning rate (now "
-            f"{state.lr_scale:g} times the schedule). Lower learning_rate_init, keep clip_norm "
-            "set, and scale the features (skstab.FeatureAligner)."
-        )
+        if result.n_epochs == 0 or not math.isfinite(state.lowest_loss):
+            raise DivergenceError(
+                f"Training diverged ({failure}) in epoch {epoch + 1} even after "
+                f"{settings.max_recoveries} rollbacks, each halving the learning rate (now "
+                f"{state.lr_scale:g} times the schedule), and no epoch finished. Lower learning_rate_init, "
+                "keep clip_norm set, and keep input_scaling on (or scale the features)."
+            )
+        net.load_state(state.lowest_checkpoint[0])
+        optimizer.load_state_dict(state.lowest_checkpoint[1])
+        result.gave_up = True
+        logger.info("%s in epoch %d: recovery budget spent, back to the lowest-loss epoch", failure, epoch + 1)
+        return False
     state.lr_scale *= 0.5
     result.recoveries.append({"epoch": epoch + 1, "update": state.step, "reason": failure, "lr_scale": state.lr_scale})
     logger.info(
@@ -573,6 +591,7 @@ def _recover(result, state, settings, epoch, failure):
         epoch + 1 + settings.epoch_offset,
         state.lr_scale,
     )
+    return True
 
 
 #: Most training rows the end-of-fit check looks at.
