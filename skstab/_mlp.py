@@ -386,6 +386,7 @@ class _BaseStabilizedMLP(
             n_iter_no_change=self.n_iter_no_change,
             accumulation_steps=self.gradient_accumulation_steps,
             population_statistics=self.batchnorm_statistics == "population",
+            constant_loss=self._constant_loss(Y, sample_weight),
             epoch_offset=epoch_offset,
         )
         on_epoch_end = None
@@ -416,6 +417,7 @@ class _BaseStabilizedMLP(
         return {
             "hidden_layer_sizes": tuple(hidden_sizes(params)),
             "activation": params["activation"],
+            "input_scaling": params["input_scaling"],
             "normalization": normalization,
             "n_groups": params["n_groups"] if normalization == "group" else None,
             "compute_dtype": np.dtype(dtype).name,
@@ -455,6 +457,13 @@ class _BaseStabilizedMLP(
         if self.batchnorm_statistics == "population":
             net.recompute_statistics(X, sample_weight)
         return {"net_": net, "n_iter_": record.epoch, "out_activation_": self._make_loss().out_activation}
+
+    def _constant_loss(self, Y, sample_weight):
+        """The training loss of the best constant prediction, which a network that learned anything beats."""
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            return np.inf
+        constant = np.broadcast_to(self._init_output_bias(Y, sample_weight), Y.shape).astype(Y.dtype)
+        return float(self._make_loss()(constant, Y, sample_weight)[0])
 
     def _check_params(self, params, n_train):
         """Cross-parameter rules; returns the normalization the network gets."""

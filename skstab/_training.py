@@ -88,6 +88,7 @@ class Settings:
     accumulation_steps: int = 1
     max_recoveries: int = MAX_RECOVERIES
     population_statistics: bool = False
+    constant_loss: float = math.inf
     epoch_offset: int = 0
 
 
@@ -567,16 +568,16 @@ def _recover(net, optimizer, result, state, settings, epoch, failure):
 
     Giving up returns False after restoring the lowest-loss epoch of this run
     (``result.gave_up``), so training ends with a usable network; when no
-    epoch of this call finished it raises, as there is nothing new to keep
-    (the estimator then stays as it was).
+    epoch of this call beat a constant prediction it raises, as there is
+    nothing worth keeping (the estimator then stays as it was).
     """
     if len(result.recoveries) >= settings.max_recoveries:
-        if result.n_epochs == 0 or not math.isfinite(state.lowest_loss):
+        if not result.loss_curve or not state.lowest_loss < settings.constant_loss:
             raise DivergenceError(
                 f"Training diverged ({failure}) in epoch {epoch + 1} even after "
                 f"{settings.max_recoveries} rollbacks, each halving the learning rate (now "
-                f"{state.lr_scale:g} times the schedule), and no epoch finished. Lower learning_rate_init, "
-                "keep clip_norm set, and keep input_scaling on (or scale the features)."
+                f"{state.lr_scale:g} times the schedule), and no epoch beat a constant prediction. Lower "
+                "learning_rate_init, keep clip_norm set, and keep input_scaling on (or scale the features)."
             )
         net.load_state(state.lowest_checkpoint[0])
         optimizer.load_state_dict(state.lowest_checkpoint[1])

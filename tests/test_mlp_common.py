@@ -237,6 +237,7 @@ def test_predict_wrong_n_features(Estimator):
 
 #: Plain momentum SGD with a huge step on unscaled data: the weights overflow.
 DIVERGE = {
+    "input_scaling": None,  # raw X * 1e6 reaches the network: no epoch can finish
     "learning_rate_init": 1e6,
     "clip_norm": None,
     "optimizer": "sgd",
@@ -260,7 +261,7 @@ def test_nonfinite_params(Estimator):
 @parametrize_estimator
 def test_nonfinite_params_warm_start_keeps_weights(Estimator):
     X, y = make_data(Estimator)
-    est = Estimator(**{**FAST, "batch_size": 16, "max_iter": 5, "warm_start": True})
+    est = Estimator(**{**FAST, "batch_size": 16, "max_iter": 5, "warm_start": True, "input_scaling": None})
     est.fit(X, y)
     params = est.net_.params.copy()
     buffers = [{k: v.copy() for k, v in layer.buffers.items()} for layer in est.net_.layers]
