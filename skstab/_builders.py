@@ -12,7 +12,7 @@ import inspect
 from numbers import Integral
 
 from . import nn, optim
-from ._training import MIN_BATCH_ROWS, batch_bounds
+from ._batching import MIN_BATCH_ROWS, batch_bounds
 
 #: Activations whose variance-preserving initialisation is He's; the others get Glorot's.
 _HE_ACTIVATIONS = frozenset({"relu", "gelu", "prelu"})

@@ -8,7 +8,7 @@ the user's call, however deep inside skstab it is raised.
 
 import numpy as np
 
-from ._training import MIN_BATCH_ROWS
+from ._batching import MIN_BATCH_ROWS
 from .exceptions import GradientClippingWarning, ScaleDisparityWarning, SmallBatchNormWarning
 from .utils._warnings import warn_at_caller
 

@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import nn, optim
+from ._batching import updates_per_epoch
 from ._builders import (
     NUMERICAL_EMBEDDINGS,
     build_network,
@@ -32,11 +33,13 @@ from ._builders import (
     resolve_normalization,
 )
 from ._callbacks import CALLBACK_BASES, FitTasks
+from ._fit_check import check_fit
 from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
 from ._scaling import robust_statistics, scale_features, standard_statistics
 from ._stopping import still_improving
-from ._training import Settings, TrainingState, Validation, check_fit, train, updates_per_epoch
+from ._training import train
+from ._training_state import Settings, TrainingState, Validation
 from .exceptions import (
     DivergenceRecoveryWarning,
     InferenceMismatchWarning,

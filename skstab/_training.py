@@ -15,275 +15,24 @@ after the step in progress, leaving a usable network.
 
 import logging
 import math
-import signal
-import threading
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from ._batching import BatchSource, updates_per_epoch
+from ._interrupt import deferred_interrupt
 from ._stopping import judge_epoch
+from ._training_state import EpochRecord, TrainingResult, TrainingState
 from .exceptions import DivergenceError
 from .optim import clip_grad_norm_
 
 logger = logging.getLogger("skstab")
 
-#: Fewest rows a training step may see: batch statistics from fewer rows are
-#: noise, so a shorter remainder batch is
-#: merged into the batch before it.
-MIN_BATCH_ROWS = 8
 #: An epoch whose mean loss rises above the lowest epoch loss so far by more
 #: than this share of the first epoch's loss is diverging even while every
 #: number is still finite; healthy minibatch noise is far smaller.
 EXPLOSION_MARGIN = 0.5
-#: Divergence recoveries allowed in one call before training gives up; each
-#: halves the learning rate, so the last try runs at 1/32 of the first.
-MAX_RECOVERIES = 5
-
-
-def batch_bounds(n_samples, batch_size):
-    """``(start, stop)`` of each batch of an epoch, the short remainder merged.
-
-    Examples
-    --------
-    >>> batch_bounds(70, 32)
-    [(0, 32), (32, 70)]
-    >>> batch_bounds(80, 32)
-    [(0, 32), (32, 64), (64, 80)]
-    """
-    batch_size = max(1, min(batch_size, n_samples))
-    bounds = [(start, min(start + batch_size, n_samples)) for start in range(0, n_samples, batch_size)]
-    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < MIN_BATCH_ROWS:
-        bounds[-2:] = [(bounds[-2][0], n_samples)]
-    return bounds
-
-
-def updates_per_epoch(n_samples, batch_size, accumulation_steps=1):
-    """Optimizer updates in one epoch: one per ``accumulation_steps`` batches."""
-    return -(-len(batch_bounds(n_samples, batch_size)) // accumulation_steps)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How to train: epoch budget, batching, clipping and the stopping rule.
-
-    ``tol`` and ``n_iter_no_change``: stop once the monitored quantity has
-    failed to improve by ``tol`` for more than ``n_iter_no_change``
-    consecutive epochs (``None``: never stop early). ``accumulation_steps``
-    batches are backpropagated before each optimizer update, whose gradient
-    is their weighted mean. ``population_statistics``: after training, and
-    before every validation score, set the running statistics of batch
-    normalization to their exact values over the training rows
-    (:meth:`skstab.nn.Sequential.recompute_statistics`). ``epoch_offset``:
-    epochs run by earlier calls, added to the epoch numbers of the log lines.
-    """
-
-    n_epochs: int
-    batch_size: int
-    shuffle: bool = True
-    clip_norm: float = None
-    tol: float = 1e-4
-    n_iter_no_change: int | None = 10
-    accumulation_steps: int = 1
-    max_recoveries: int = MAX_RECOVERIES
-    population_statistics: bool = False
-    constant_loss: float = math.inf
-    epoch_offset: int = 0
-
-
-@dataclass
-class Validation:
-    """Held-out data for early stopping.
-
-    ``score`` maps the network's raw outputs on ``X`` to a number where higher
-    is better (accuracy, R^2); ``loss``, when given, maps them to the training
-    loss on the held-out rows.
-    """
-
-    X: np.ndarray
-    score: object
-    loss: object = None
-
-
-@dataclass
-class TrainingState:
-    """What training remembers between epochs and between calls (partial_fit, warm starts).
-
-    ``step`` is the global index of the next optimizer update, which the
-    schedule is evaluated at; ``lr_scale`` multiplies the schedule and is
-    halved by every divergence recovery.
-    """
-
-    step: int = 0
-    lr_scale: float = 1.0
-    first_epoch_loss: float = None
-    lowest_loss: float = np.inf
-    lowest_checkpoint: object = None
-    best_loss: float = np.inf
-    best_validation_score: float = -np.inf
-    no_improvement_count: int = 0
-    best_state: object = None
-
-
-@dataclass
-class TrainingResult:
-    """History of one call to :func:`train`.
-
-    Attributes
-    ----------
-    loss_curve : list of float
-        Weighted mean training loss of each epoch.
-    validation_scores : list of float or None
-        Score on the validation set after each epoch, with early stopping.
-    validation_loss_curve : list of float or None
-        Loss on the validation set (inference mode) after each epoch, when
-        the validation data has a ``loss``.
-    lr_curve : ndarray of shape (n_steps,)
-        Learning rate of every optimizer update.
-    grad_norm_curve : ndarray of shape (n_steps,)
-        Global gradient norm of every update, before clipping.
-    clip_fraction_curve : list of float
-        Share of each epoch's updates whose gradient was clipped.
-    recoveries : list of dict
-        One entry per divergence recovery: the epoch, the update, what was not
-        finite, and the learning-rate scale from then on.
-    n_epochs : int
-        Epochs run (an interrupted epoch counts).
-    n_steps : int
-        Optimizer updates kept.
-    n_samples_seen : int
-        Training rows processed in kept epochs.
-    converged : bool
-        Whether the stopping rule ended training before the epoch budget.
-    gave_up : bool
-        Whether training ended at its lowest-loss epoch after spending the
-        recovery budget.
-    stopped : bool
-        Whether the ``on_epoch_end`` hook asked training to stop.
-    interrupted : bool
-        Whether a KeyboardInterrupt ended training.
-    check : FitCheck or None
-        Set by the caller: see :func:`check_fit`.
-    """
-
-    loss_curve: list = field(default_factory=list)
-    validation_scores: list = None
-    validation_loss_curve: list = None
-    lr_curve: np.ndarray = None
-    grad_norm_curve: np.ndarray = None
-    clip_fraction_curve: list = field(default_factory=list)
-    recoveries: list = field(default_factory=list)
-    n_epochs: int = 0
-    n_steps: int = 0
-    n_samples_seen: int = 0
-    converged: bool = False
-    gave_up: bool = False
-    stopped: bool = False
-    interrupted: bool = False
-    check: object = None
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """What one completed epoch did; passed to the ``on_epoch_end`` hook of :func:`train`.
-
-    ``epoch`` counts from 1 in each call (see ``Settings.epoch_offset`` for the
-    number in the log). ``lr`` is the rate of the epoch's last update,
-    ``grad_norm`` the median gradient norm of its updates (before clipping;
-    NaN without updates), ``clip_fraction`` the share of them that was
-    clipped. ``validation_score`` and ``validation_loss`` are None without
-    validation data. ``last`` tells whether the loop ends after this epoch
-    on its own (epoch budget or stopping rule).
-    """
-
-    epoch: int
-    loss: float
-    validation_score: float | None
-    validation_loss: float | None
-    lr: float
-    grad_norm: float
-    clip_fraction: float
-    seconds: float
-    last: bool
-
-    def message(self, epoch_offset=0):
-        """The line the ``verbose`` log shows for this epoch."""
-        parts = [f"Epoch {self.epoch + epoch_offset}, loss = {self.loss:.8f}"]
-        if self.validation_score is not None:
-            parts.append(f"validation score = {self.validation_score:.6f}")
-        if self.validation_loss is not None:
-            parts.append(f"validation loss = {self.validation_loss:.6f}")
-        parts += [
-            f"lr = {self.lr:.3g}",
-            f"grad norm = {self.grad_norm:.3g}",
-            f"clipped = {self.clip_fraction:.0%}",
-            f"{self.seconds:.2f} s",
-        ]
-        return ", ".join(parts)
-
-
-class _BatchSource:
-    """Yields the batches of one epoch without copying X more than one batch at a time."""
-
-    def __init__(self, X, Y, sample_weight, batch_size):
-        self.X, self.Y, self.sample_weight = X, Y, sample_weight
-        self.bounds = batch_bounds(X.shape[0], batch_size)
-        self._buffers = {}
-
-    def _take(self, key, array, rows):
-        if not isinstance(array, np.ndarray):  # sparse rows are gathered by scipy
-            return array[rows]
-        shape = (rows.size,) + array.shape[1:]
-        buf = self._buffers.get((key, shape))
-        if buf is None:
-            buf = self._buffers[(key, shape)] = np.empty(shape, dtype=array.dtype)
-        return np.take(array, rows, axis=0, out=buf)
-
-    def epoch(self, order):
-        sw = self.sample_weight
-        for start, stop in self.bounds:
-            if order is None:
-                rows = slice(start, stop)
-                yield self.X[rows], self.Y[rows], None if sw is None else sw[rows]
-            else:
-                rows = order[start:stop]
-                yield (
-                    self._take("X", self.X, rows),
-                    self._take("Y", self.Y, rows),
-                    None if sw is None else self._take("w", sw, rows),
-                )
-
-
-class _Interrupt:
-    """Turns the first Ctrl-C into a request to stop after the current step.
-
-    Only the main thread receives signals, so elsewhere (and when a handler
-    cannot be installed) a KeyboardInterrupt arrives as usual and the loop
-    rolls back to the start of the epoch instead. A second Ctrl-C stops at once.
-    """
-
-    requested = False
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-
-@contextmanager
-def _deferred_interrupt():
-    interrupt = _Interrupt()
-    # A handler installed outside Python (getsignal gives None) could not be
-    # put back afterwards, so it is left alone, as are other threads'.
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
-        yield interrupt
-        return
-    previous = signal.signal(signal.SIGINT, interrupt._handle)
-    try:
-        yield interrupt
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
@@ -428,7 +177,7 @@ def train(
             "give some rows a positive weight (with early_stopping=True, the rows left after the "
             "validation split)."
         )
-    source = _BatchSource(X, Y, sample_weight, settings.batch_size)
+    source = BatchSource(X, Y, sample_weight, settings.batch_size)
     n_updates = updates_per_epoch(X.shape[0], settings.batch_size, settings.accumulation_steps)
     curves = _Curves(settings.n_epochs * n_updates)
     result = TrainingResult(
@@ -438,7 +187,7 @@ def train(
     epoch = 0
     if state.lowest_checkpoint is None:
         state.lowest_checkpoint = (net.state(), optimizer.state_dict())
-    with _deferred_interrupt() as interrupt:
+    with deferred_interrupt() as interrupt:
         while epoch < settings.n_epochs:
             order = rng.permutation(X.shape[0]) if settings.shuffle else None
             checkpoint = (net.state(), optimizer.state_dict(), state.step, curves.size)
@@ -593,47 +342,3 @@ def _recover(net, optimizer, result, state, settings, epoch, failure):
         state.lr_scale,
     )
     return True
-
-
-#: Most training rows the end-of-fit check looks at.
-CHECK_SAMPLE_ROWS = 2048
-
-
-@dataclass(frozen=True)
-class FitCheck:
-    """Losses of the trained network on a sample of its training rows.
-
-    ``training_loss`` and ``inference_loss`` are the network's loss in
-    training mode (batch statistics of the sample) and in inference mode;
-    ``constant_loss`` is the loss of the best constant prediction (the
-    weighted mean target, or the class frequencies), which a network that
-    learned anything beats.
-    """
-
-    training_loss: float
-    inference_loss: float
-    constant_loss: float
-
-
-def check_fit(net, loss_fn, X, Y, sample_weight, constant_output):
-    """Evaluate the trained network on an evenly strided sample of at most ``CHECK_SAMPLE_ROWS`` training rows.
-
-    The network's state is left as it was; networks without running
-    statistics compute the same thing in both modes and are run once.
-    Returns a :class:`FitCheck`, or None when the sample carries no weight.
-    """
-    rows = slice(None, None, max(1, X.shape[0] // CHECK_SAMPLE_ROWS))
-    X, Y = X[rows], Y[rows]
-    weights = None if sample_weight is None else sample_weight[rows]
-    if weights is not None and not weights.sum() > 0:
-        return None
-    inference_loss, _ = loss_fn(net.infer(X), Y, weights)
-    training_loss = inference_loss
-    if any(layer.has_running_statistics for layer in net.layers):
-        saved = net.state()
-        try:
-            training_loss, _ = loss_fn(net.forward(X, training=True, sample_weight=weights), Y, weights)
-        finally:
-            net.load_state(saved)
-    constant_loss, _ = loss_fn(np.broadcast_to(constant_output, Y.shape).astype(Y.dtype), Y, weights)
-    return FitCheck(float(training_loss), float(inference_loss), float(constant_loss))

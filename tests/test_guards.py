@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from skstab import FeatureAligner, StabilizedMLPClassifier, StabilizedMLPRegressor
-from skstab._training import MAX_RECOVERIES
+from skstab._training_state import MAX_RECOVERIES
 from skstab.exceptions import (
     DivergenceError,
     DivergenceRecoveryWarning,

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from skstab._training import MIN_BATCH_ROWS, batch_bounds
+from skstab._batching import MIN_BATCH_ROWS, batch_bounds
 from skstab.nn import BatchNorm, Dense, GroupNorm, LayerNorm
 
 from ._mlp_helpers import (

@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from skstab._training import batch_bounds
+from skstab._batching import batch_bounds
 from skstab.nn import BatchNorm
 
 from ._mlp_helpers import (

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skstab._training import MAX_RECOVERIES, Settings, TrainingState, Validation, train
+from skstab._training import train
+from skstab._training_state import MAX_RECOVERIES, Settings, TrainingState, Validation
 from skstab.exceptions import DivergenceError
 from skstab.nn import SquaredError
 from skstab.optim import ConstantLR

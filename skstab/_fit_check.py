@@ -1,0 +1,48 @@
+"""After a fit: the trained network's losses on training rows, against training mode and a constant prediction."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Most training rows the end-of-fit check looks at.
+CHECK_SAMPLE_ROWS = 2048
+
+
+@dataclass(frozen=True)
+class FitCheck:
+    """Losses of the trained network on a sample of its training rows.
+
+    ``training_loss`` and ``inference_loss`` are the network's loss in
+    training mode (batch statistics of the sample) and in inference mode;
+    ``constant_loss`` is the loss of the best constant prediction (the
+    weighted mean target, or the class frequencies), which a network that
+    learned anything beats.
+    """
+
+    training_loss: float
+    inference_loss: float
+    constant_loss: float
+
+
+def check_fit(net, loss_fn, X, Y, sample_weight, constant_output):
+    """Evaluate the trained network on an evenly strided sample of at most ``CHECK_SAMPLE_ROWS`` training rows.
+
+    The network's state is left as it was; networks without running
+    statistics compute the same thing in both modes and are run once.
+    Returns a :class:`FitCheck`, or None when the sample carries no weight.
+    """
+    rows = slice(None, None, max(1, X.shape[0] // CHECK_SAMPLE_ROWS))
+    X, Y = X[rows], Y[rows]
+    weights = None if sample_weight is None else sample_weight[rows]
+    if weights is not None and not weights.sum() > 0:
+        return None
+    inference_loss, _ = loss_fn(net.infer(X), Y, weights)
+    training_loss = inference_loss
+    if any(layer.has_running_statistics for layer in net.layers):
+        saved = net.state()
+        try:
+            training_loss, _ = loss_fn(net.forward(X, training=True, sample_weight=weights), Y, weights)
+        finally:
+            net.load_state(saved)
+    constant_loss, _ = loss_fn(np.broadcast_to(constant_output, Y.shape).astype(Y.dtype), Y, weights)
+    return FitCheck(float(training_loss), float(inference_loss), float(constant_loss))
