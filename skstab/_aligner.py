@@ -13,7 +13,7 @@ from ._drift import drift_table
 from ._moments import chunk_statistics, csc_columns, is_constant_feature, merge_moments
 from ._scaling import robust_statistics, smooth_clip, smooth_unclip
 from .utils._doc_links import DocLinkMixin
-from .utils._inputs import explained_input_errors
+from .utils._inputs import column_label, explained_input_errors
 from .utils._persistence import _VersionedPickleMixin
 from .utils._validation import Interval, StrOptions, _check_sample_weight, _fit_context
 
@@ -277,8 +277,7 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         return self
 
     def _column_label(self, column):
-        names = getattr(self, "feature_names_in_", None)
-        return f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
+        return column_label(getattr(self, "feature_names_in_", None), column)
 
     def _check_representable(self, n, mean, var, data_max):
         """A ValueError naming the first column whose statistics overflow float64."""

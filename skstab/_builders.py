@@ -11,6 +11,8 @@ here. This module never imports the estimators.
 import inspect
 from numbers import Integral
 
+import numpy as np
+
 from . import nn, optim
 from ._batching import MIN_BATCH_ROWS, batch_bounds
 
@@ -149,3 +151,42 @@ def build_optimizer(params, decay_mask, warmup_steps, lr_factors=None):
             "activation='prelu' need; choose an optimizer that does (adamw, adam, sgd, rmsprop)."
         )
     return build_from_registry(optim.OPTIMIZERS, name, offered)
+
+
+def network_spec(params, normalization, dtype):
+    """What the network's structure rests on; a resumed call must not change it."""
+    return {
+        "hidden_layer_sizes": tuple(hidden_sizes(params)),
+        "activation": params["activation"],
+        "input_scaling": params["input_scaling"],
+        "normalization": normalization,
+        "n_groups": params["n_groups"] if normalization == "group" else None,
+        "dropout": params["dropout"] > 0,
+        "numerical_embedding": params["numerical_embedding"],
+        "feature_scale": params["feature_scale"],
+        "n_ensemble": params["n_ensemble"],
+        "compute_dtype": np.dtype(dtype).name,
+    }
+
+
+def check_same_network(old, params, normalization, incremental):
+    """Refuse to resume a network (described by ``old``) that the current parameters would build differently."""
+    if old is None:
+        return
+    # "auto" choices follow the existing network: only an explicit request counts as a change.
+    if params["normalization"] == "auto":
+        normalization = old["normalization"]
+    dtype = old["compute_dtype"] if params["compute_dtype"] == "auto" else params["compute_dtype"]
+    new = network_spec(params, normalization, dtype)
+    changes = [f"{key}: {old[key]!r} -> {new[key]!r}" for key in old if old[key] != new[key]]
+    if changes:
+        call = (
+            "partial_fit continues the network of the previous calls"
+            if incremental
+            else ("warm_start=True continues training the network of the previous fit")
+        )
+        raise ValueError(
+            f"{call}, but the parameters now describe a different network ({'; '.join(changes)}). "
+            "Set warm_start=False (or use a new estimator) to train a new network, or restore "
+            "the previous value(s)."
+        )

@@ -8,17 +8,13 @@ into predictions.
 """
 
 import copy
-import logging
 from abc import ABCMeta, abstractmethod
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -29,64 +25,29 @@ from ._builders import (
     build_network,
     build_optimizer,
     build_schedule,
+    check_same_network,
     hidden_sizes,
+    network_spec,
     resolve_normalization,
 )
 from ._callbacks import CALLBACK_BASES, FitTasks
+from ._data import TrainingData, split_validation, validation_size
 from ._fit_check import check_fit
-from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_batch_norm
+from ._fit_report import inference_gap, report_fit, verbosity
+from ._guards import warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
 from ._scaling import robust_statistics, scale_features, standard_statistics
-from ._stopping import still_improving
 from ._training import train
-from ._training_state import Settings, TrainingState, Validation
-from .exceptions import (
-    DivergenceRecoveryWarning,
-    InferenceMismatchWarning,
-    NoProgressWarning,
-    TrainingInterruptedWarning,
-)
+from ._training_state import Settings, TrainingState
 from .utils._doc_links import DocLinkMixin
-from .utils._inputs import explained_input_errors
+from .utils._inputs import check_finite_outputs, check_range, explained_input_errors
 from .utils._persistence import _VersionedPickleMixin
 from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
-from .utils._warnings import warn_at_caller
 
 #: Rows from which compute_dtype="auto" trains float64 input in float32.
 FLOAT32_MIN_ROWS = 10_000
-#: InferenceMismatchWarning fires when the inference-mode loss on training rows exceeds the
-#: training-mode loss by more than this share of the first epoch's loss.
-INFERENCE_GAP_MARGIN = 0.1
-#: Epochs the end-of-fit convergence test looks back over when plateau stopping is off.
-CONVERGENCE_WINDOW = 10
 #: Rows scaled and predicted at a time.
 SCALE_CHUNK_ROWS = 65_536
-
-
-@contextmanager
-def _verbosity(verbose):
-    """Show skstab's progress messages on stderr while ``verbose`` is set.
-
-    Messages always go to the ``"skstab"`` logger; a user who configured
-    logging keeps full control, and one who did not still sees them.
-    """
-    log = logging.getLogger("skstab")
-    if not verbose:
-        yield
-        return
-    handler = None
-    if not log.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-    level = log.level
-    log.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
-        if handler is not None:
-            log.removeHandler(handler)
 
 
 class _BaseStabilizedMLP(
@@ -263,7 +224,7 @@ class _BaseStabilizedMLP(
             epoch_offset = 0 if first_pass else len(self.loss_curve_)
             result = self._train(run, data, incremental, tasks, epoch_offset)
             self._store(run, result, first_pass)
-            self._report(result, incremental)
+            report_fit(self, result, incremental)
             tasks.end()
         except BaseException:
             self.__dict__.clear()
@@ -302,7 +263,7 @@ class _BaseStabilizedMLP(
         if first_pass:
             self._fit_input_scaling(X, sample_weight)
         X = self._scale_inputs(X, dtype)
-        return _Data(X, Y.astype(X.dtype, copy=False), sample_weight, stratify)
+        return TrainingData(X, Y.astype(X.dtype, copy=False), sample_weight, stratify)
 
     def _fit_input_scaling(self, X, sample_weight):
         """Fit the per-feature centre and scale of ``input_scaling`` on the training rows."""
@@ -316,7 +277,7 @@ class _BaseStabilizedMLP(
     def _scale_inputs(self, X, dtype):
         """``X`` scaled as fitted (smoothly clipped after robust scaling), row-major in the compute ``dtype``."""
         if self.input_center_ is None:
-            self._check_range(X, dtype)
+            check_range(X, dtype, getattr(self, "feature_names_in_", None), self.compute_dtype)
             # Batches gather rows: from a column-major X each row is a strided read, about 170x slower.
             # One row-major copy per fit (none if X already is C-ordered in this dtype); CSR stays CSR.
             return np.ascontiguousarray(X, dtype=dtype) if isinstance(X, np.ndarray) else X.astype(dtype, copy=False)
@@ -330,7 +291,7 @@ class _BaseStabilizedMLP(
             rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
         else:
             rng = self._rng
-        n_validation = self._n_validation(data.X.shape[0]) if self.early_stopping else 0
+        n_validation = validation_size(data.X.shape[0], self.validation_fraction) if self.early_stopping else 0
         # Drawn first, so that warm fits hold out the same rows as the first fit.
         split_seed = int(rng.integers(2**31 - 1)) if self.early_stopping else None
         n_train = data.X.shape[0] - n_validation
@@ -353,8 +314,8 @@ class _BaseStabilizedMLP(
             net.layers[-1].params["b"][...] = self._init_output_bias(data.Y, data.sample_weight)
         else:
             net = self.net_
-            self._check_same_network(params, normalization, incremental)
-        spec = self._network_spec(params, normalization, net.params.dtype)
+            check_same_network(getattr(self, "_net_spec", None), params, normalization, incremental)
+        spec = network_spec(params, normalization, net.params.dtype)
         if incremental and not first_pass:
             return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation, spec)
         steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
@@ -379,7 +340,9 @@ class _BaseStabilizedMLP(
         """
         X, Y, sample_weight, validation = data.X, data.Y, data.sample_weight, None
         if self.early_stopping:
-            X, Y, sample_weight, validation = self._split_validation(data, run.split_seed, run.n_validation)
+            X, Y, sample_weight, validation = split_validation(
+                data, run.split_seed, run.n_validation, self._score_outputs, self._make_loss()
+            )
         settings = Settings(
             n_epochs=1 if incremental else self.max_iter,
             batch_size=self.batch_size,
@@ -395,7 +358,7 @@ class _BaseStabilizedMLP(
         on_epoch_end = None
         if tasks is not None:
             on_epoch_end = tasks.epoch_hook(lambda record: self._fitted_attributes(run, record, X, sample_weight))
-        with _verbosity(self.verbose):
+        with verbosity(self.verbose):
             result = train(
                 run.net,
                 self._make_loss(),
@@ -414,40 +377,6 @@ class _BaseStabilizedMLP(
             run.net, self._make_loss(), X, Y, sample_weight, self._init_output_bias(Y, sample_weight)
         )
         return result
-
-    def _network_spec(self, params, normalization, dtype):
-        """What the network's structure rests on; a resumed call must not change it."""
-        return {
-            "hidden_layer_sizes": tuple(hidden_sizes(params)),
-            "activation": params["activation"],
-            "input_scaling": params["input_scaling"],
-            "normalization": normalization,
-            "n_groups": params["n_groups"] if normalization == "group" else None,
-            "compute_dtype": np.dtype(dtype).name,
-        }
-
-    def _check_same_network(self, params, normalization, incremental):
-        """Refuse to resume a network that the current parameters would build differently."""
-        old = getattr(self, "_net_spec", None)
-        if old is None:
-            return
-        # "auto" choices follow the existing network: only an explicit request counts as a change.
-        if params["normalization"] == "auto":
-            normalization = old["normalization"]
-        dtype = old["compute_dtype"] if self.compute_dtype == "auto" else self.compute_dtype
-        new = self._network_spec(params, normalization, dtype)
-        changes = [f"{key}: {old[key]!r} -> {new[key]!r}" for key in old if old[key] != new[key]]
-        if changes:
-            call = (
-                "partial_fit continues the network of the previous calls"
-                if incremental
-                else ("warm_start=True continues training the network of the previous fit")
-            )
-            raise ValueError(
-                f"{call}, but the parameters now describe a different network ({'; '.join(changes)}). "
-                "Set warm_start=False (or use a new estimator) to train a new network, or restore "
-                "the previous value(s)."
-            )
 
     def _fitted_attributes(self, run, record, X, sample_weight):
         """What a copy of the estimator needs to predict as if fit had stopped after ``record``'s epoch.
@@ -496,37 +425,6 @@ class _BaseStabilizedMLP(
     def _apply_class_weight(self, y, sample_weight):
         return sample_weight
 
-    def _n_validation(self, n_samples):
-        n_validation = int(np.ceil(n_samples * self.validation_fraction))
-        if n_validation < 2 or n_samples - n_validation < 1:
-            raise ValueError(
-                f"The validation set is too small: validation_fraction={self.validation_fraction} "
-                f"of {n_samples} samples gives {n_validation}. Increase validation_fraction or "
-                "the number of samples, or set early_stopping=False."
-            )
-        return n_validation
-
-    def _split_validation(self, data, seed, n_validation):
-        arrays = [data.X, data.Y] + ([] if data.sample_weight is None else [data.sample_weight])
-        try:
-            parts = train_test_split(*arrays, test_size=n_validation, random_state=seed, stratify=data.stratify)
-        except ValueError:
-            # Too few members in some class to stratify: an unstratified split still works.
-            parts = train_test_split(*arrays, test_size=n_validation, random_state=seed)
-        X_train, X_val, Y_train, Y_val = parts[:4]
-        sw_train, sw_val = (parts[4], parts[5]) if data.sample_weight is not None else (None, None)
-        if sw_val is not None and not sw_val.sum() > 0:
-            raise ValueError(
-                f"The {n_validation} validation rows held out for early stopping all have sample weight 0, "
-                "so they cannot score the model; raise validation_fraction, give more rows a positive "
-                "weight, or set early_stopping=False."
-            )
-        loss_fn = self._make_loss()
-        validation = Validation(
-            X_val, lambda Z: self._score_outputs(Z, Y_val, sw_val), loss=lambda Z: loss_fn(Z, Y_val, sw_val)[0]
-        )
-        return X_train, Y_train, sw_train, validation
-
     # -- storing and reporting ---------------------------------------------------------
 
     def _store(self, run, result, first_pass):
@@ -570,77 +468,8 @@ class _BaseStabilizedMLP(
             self.best_validation_score_ = None
             self.best_loss_ = float(min(self.loss_curve_))
         self.out_activation_ = self._make_loss().out_activation
-        check, first_loss = result.check, self._state_first_loss(run)
-        self.inference_gap_ = 0.0 if check is None else (check.inference_loss - check.training_loss) / first_loss
+        self.inference_gap_ = inference_gap(result.check, run.state.first_epoch_loss)
         self._rng, self._schedule, self._optimizer, self._state = run.rng, run.schedule, run.optimizer, run.state
-
-    def _report(self, result, incremental):
-        """Warn about what the training run showed: recoveries, interruption, clipping, convergence."""
-        if result.recoveries:
-            last = self.recoveries_[-1]
-            warn_at_caller(
-                f"Training diverged {len(result.recoveries)} time(s) (last: {last['reason']} in "
-                f"epoch {last['epoch']}); each time it went back to the last sound weights (the "
-                "epoch's start, or the best epoch for an exploding loss) and halved the learning "
-                f"rate, which ended at {last['lr_scale']:g} times the schedule. Details are in "
-                "recoveries_. Consider a lower learning_rate_init."
-                + (
-                    " The recovery budget ran out, so training stopped early and the model holds the weights of "
-                    "its lowest-loss epoch."
-                    if result.gave_up
-                    else ""
-                ),
-                DivergenceRecoveryWarning,
-            )
-        if result.interrupted:
-            warn_at_caller(
-                f"Training was interrupted by the user after {result.n_epochs} epoch(s) of this "
-                "fit; the model holds "
-                + (
-                    "its best validation weights."
-                    if self.early_stopping
-                    else "the weights of its last completed update (or of the epoch's start if the "
-                    "interrupt arrived inside an update)."
-                ),
-                TrainingInterruptedWarning,
-            )
-            return
-        warn_persistent_clipping(self.clip_fraction_curve_, self.clip_norm, self.learning_rate_init)
-        if self.inference_gap_ > INFERENCE_GAP_MARGIN:
-            warn_at_caller(
-                f"On training rows the network's inference-mode loss exceeds its training-mode loss by "
-                f"{self.inference_gap_:.0%} of the first epoch's loss: predictions disagree with what training "
-                "measured. Keep batchnorm_statistics='population' or use normalization='layer'.",
-                InferenceMismatchWarning,
-            )
-        if incremental:
-            return
-        window = CONVERGENCE_WINDOW if self.n_iter_no_change is None else self.n_iter_no_change
-        improving = not (result.converged or result.stopped) and still_improving(
-            self.loss_curve_[-self.n_iter_ :], n_iter_no_change=window, tol=self.tol
-        )
-        check = result.check
-        if check is not None and check.inference_loss >= check.constant_loss:
-            warn_at_caller(
-                f"The trained network's loss on training rows ({check.inference_loss:.4g}) is no lower than that "
-                f"of a constant prediction ({check.constant_loss:.4g}): the model did not learn. Lower "
-                f"learning_rate_init (now {self.learning_rate_init:g}) by a factor of 10 (or, if loss_curve_ was "
-                "still falling steadily, raise max_iter) and keep input_scaling on.",
-                NoProgressWarning,
-            )
-        elif improving:
-            warn_at_caller(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet: the training loss was still falling clearly in the last "
-                "epochs. Raise max_iter (the learning-rate schedule stretches with it).",
-                ConvergenceWarning,
-            )
-
-    @staticmethod
-    def _state_first_loss(run):
-        """The first epoch's loss: the scale the inference gap is measured against (1 if unknown)."""
-        first = run.state.first_epoch_loss
-        return first if first else 1.0
 
     # -- inference -----------------------------------------------------------------
 
@@ -657,41 +486,10 @@ class _BaseStabilizedMLP(
                     for start in range(0, X.shape[0], SCALE_CHUNK_ROWS)
                 ]
             )
-        if not np.isfinite(Z).all():
-            # Finite input, non-finite output: some activation overflowed the network's dtype.
-            rows = ~np.isfinite(Z).all(axis=1)
-            magnitude = abs(X[rows]).max(axis=0)
-            magnitude = magnitude.toarray().ravel() if hasattr(magnitude, "toarray") else magnitude
-            column = int(np.argmax(magnitude))
-            raise ValueError(
-                f"The network's outputs overflow {dtype} (largest value {np.finfo(dtype).max:.3g}) for "
-                f"{int(rows.sum())} row(s) of X, whose largest values are in {self._column_label(column)} "
-                f"(up to {magnitude[column]:.3g}). Scale the input like the training data (e.g. "
-                "skstab.FeatureAligner in a pipeline)."
-            )
+        # Finite input, non-finite output: some activation overflowed the network's dtype.
+        check_finite_outputs(Z, X, dtype, getattr(self, "feature_names_in_", None))
         # The network computes in its own dtype; answer in the input's, as scikit-learn does.
         return Z.astype(X.dtype, copy=False)
-
-    def _column_label(self, column):
-        names = getattr(self, "feature_names_in_", None)
-        return f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
-
-    def _check_range(self, X, dtype):
-        """A ValueError naming a column of finite X that the compute dtype cannot represent."""
-        limit = np.finfo(dtype).max
-        if np.finfo(X.dtype).max <= limit:
-            return
-        values = X.data if not isinstance(X, np.ndarray) else X
-        if values.size == 0 or (values.max() <= limit and values.min() >= -limit):
-            return
-        beyond = abs(X) > limit
-        column = int(np.flatnonzero(np.asarray(beyond.sum(axis=0)).ravel())[0])
-        raise ValueError(
-            f"X's {self._column_label(column)} holds values beyond {np.dtype(dtype)}'s range "
-            f"(+/-{limit:.3g}), and this network computes in {np.dtype(dtype)} "
-            f"(compute_dtype={self.compute_dtype!r}). Set compute_dtype='float64' or scale the input "
-            "(e.g. skstab.FeatureAligner)."
-        )
 
     @property
     def coefs_(self):
@@ -709,16 +507,6 @@ class _BaseStabilizedMLP(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-@dataclass(frozen=True)
-class _Data:
-    """Validated training data: inputs and encoded targets in the compute dtype."""
-
-    X: object
-    Y: np.ndarray
-    sample_weight: np.ndarray
-    stratify: object
 
 
 @dataclass(frozen=True)

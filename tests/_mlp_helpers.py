@@ -6,7 +6,7 @@ from numpy.testing import assert_array_equal
 from sklearn.base import ClassifierMixin
 from sklearn.datasets import make_classification, make_regression
 
-import skstab._mlp as mlp_module
+import skstab._data as data_module
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
 from skstab.nn import BatchNorm, GroupNorm, LayerNorm
 
@@ -45,14 +45,14 @@ def assert_same_params(a, b):
 def record_splits(monkeypatch):
     """Record the (X_train, X_val, Y_train, Y_val, ...) of each early-stopping split."""
     splits = []
-    original = mlp_module.train_test_split
+    original = data_module.train_test_split
 
     def recording_split(*arrays, **kwargs):
         parts = original(*arrays, **kwargs)
         splits.append(parts)
         return parts
 
-    monkeypatch.setattr(mlp_module, "train_test_split", recording_split)
+    monkeypatch.setattr(data_module, "train_test_split", recording_split)
     return splits
 
 

@@ -97,3 +97,42 @@ def explained_input_errors(X):
         if clearer is not None:
             raise clearer from exc
         raise
+
+
+def column_label(names, column):
+    """``column 3`` or ``column 3 ('age')``, as error messages name a column."""
+    return f"column {column}" + (f" ({names[column]!r})" if names is not None else "")
+
+
+def check_range(X, dtype, names, compute_dtype):
+    """A ValueError naming a column of finite X that the compute dtype cannot represent."""
+    limit = np.finfo(dtype).max
+    if np.finfo(X.dtype).max <= limit:
+        return
+    values = X.data if not isinstance(X, np.ndarray) else X
+    if values.size == 0 or (values.max() <= limit and values.min() >= -limit):
+        return
+    beyond = abs(X) > limit
+    column = int(np.flatnonzero(np.asarray(beyond.sum(axis=0)).ravel())[0])
+    raise ValueError(
+        f"X's {column_label(names, column)} holds values beyond {np.dtype(dtype)}'s range "
+        f"(+/-{limit:.3g}), and this network computes in {np.dtype(dtype)} "
+        f"(compute_dtype={compute_dtype!r}). Set compute_dtype='float64' or scale the input "
+        "(e.g. skstab.FeatureAligner)."
+    )
+
+
+def check_finite_outputs(Z, X, dtype, names):
+    """A ValueError naming the column behind outputs of finite X that overflowed the network's dtype."""
+    if np.isfinite(Z).all():
+        return
+    rows = ~np.isfinite(Z).all(axis=1)
+    magnitude = abs(X[rows]).max(axis=0)
+    magnitude = magnitude.toarray().ravel() if hasattr(magnitude, "toarray") else magnitude
+    column = int(np.argmax(magnitude))
+    raise ValueError(
+        f"The network's outputs overflow {dtype} (largest value {np.finfo(dtype).max:.3g}) for "
+        f"{int(rows.sum())} row(s) of X, whose largest values are in {column_label(names, column)} "
+        f"(up to {magnitude[column]:.3g}). Scale the input like the training data (e.g. "
+        "skstab.FeatureAligner in a pipeline)."
+    )
