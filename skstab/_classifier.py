@@ -98,6 +98,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         n_iter_no_change=None,
         compute_dtype="auto",
         gradient_accumulation_steps=1,
+        partial_fit_horizon=None,
         class_weight=None,
     ):
         super().__init__(
@@ -135,6 +136,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             n_iter_no_change=n_iter_no_change,
             compute_dtype=compute_dtype,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            partial_fit_horizon=partial_fit_horizon,
         )
         self.class_weight = class_weight
 

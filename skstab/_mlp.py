@@ -11,7 +11,7 @@ import copy
 import logging
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,9 +28,18 @@ from ._guards import warn_persistent_clipping, warn_scale_disparity, warn_small_
 from ._presets import _ConfigMixin
 from ._scaling import robust_statistics, scale_features, standard_statistics
 from ._stopping import still_improving
-from ._training import Settings, TrainingState, Validation, check_fit, train, updates_per_epoch
+from ._training import (
+    STREAM_LOSS_SMOOTHING,
+    Settings,
+    TrainingState,
+    Validation,
+    check_fit,
+    train,
+    updates_per_epoch,
+)
 from .exceptions import (
     DivergenceRecoveryWarning,
+    HorizonExceededWarning,
     InferenceMismatchWarning,
     NoProgressWarning,
     TrainingInterruptedWarning,
@@ -119,6 +128,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf}), None],
         "compute_dtype": [StrOptions({"auto", "float32", "float64"})],
         "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
+        "partial_fit_horizon": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -158,6 +168,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         n_iter_no_change=None,
         compute_dtype="auto",
         gradient_accumulation_steps=1,
+        partial_fit_horizon=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -193,6 +204,28 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         self.n_iter_no_change = n_iter_no_change
         self.compute_dtype = compute_dtype
         self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.partial_fit_horizon = partial_fit_horizon
+
+    # -- persistence -------------------------------------------------------------
+
+    #: Parameters added after skstab 0.1.0, with the value that models saved before them trained with.
+    _ADDED_PARAMETERS = {"partial_fit_horizon": None}
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        training = state.get("_state")
+        if isinstance(training, TrainingState):
+            # Builtins and numpy arrays only, so skops.io trusts it without a private type.
+            state["_state"] = {item.name: getattr(training, item.name) for item in fields(training)}
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("_state"), dict):
+            state["_state"] = TrainingState(**state["_state"])
+        for name, value in self._ADDED_PARAMETERS.items():
+            state.setdefault(name, value)
+        super().__setstate__(state)
 
     # -- hooks for the subclasses ------------------------------------------------
 
@@ -231,8 +264,10 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
             data = self._prepare_data(X, y, sample_weight, first_pass, incremental, classes)
             run = self._build_or_resume(data, first_pass, incremental)
             result = self._train(run, data, incremental)
-            self._store(run, result, first_pass)
+            self._store(run, result, first_pass, incremental)
             self._report(result, incremental)
+            if incremental:
+                self._warn_past_horizon(run, result)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -316,7 +351,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
         if incremental and not first_pass:
             return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation, spec)
         steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
-        schedule = build_schedule(params, steps)
+        schedule = build_schedule(self._stream_plan(params) if incremental else params, steps)
         optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps)
         # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
         # so early stopping never trades it for a worse one; the schedule restarts.
@@ -328,6 +363,19 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
             )
         )
         return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec)
+
+    @staticmethod
+    def _stream_plan(params):
+        """The parameters a stream's schedule is built from: see ``partial_fit_horizon``.
+
+        With no horizon the number of calls to come is unknown, so no decay can
+        be laid out: a linear warmup (as a ``max_iter``-epoch fit of
+        first-call-sized epochs would have) then the constant peak rate. A horizon
+        lays ``lr_schedule`` out over that many calls of the first call's size.
+        """
+        if params["partial_fit_horizon"] is None:
+            return {**params, "lr_schedule": "constant"}
+        return {**params, "max_iter": params["partial_fit_horizon"]}
 
     def _train(self, run, data, incremental):
         """Run the training loop on the training rows, holding out validation rows if asked."""
@@ -343,6 +391,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
             n_iter_no_change=self.n_iter_no_change,
             accumulation_steps=self.gradient_accumulation_steps,
             population_statistics=self.batchnorm_statistics == "population",
+            loss_smoothing=STREAM_LOSS_SMOOTHING if incremental else None,
         )
         with _verbosity(self.verbose):
             result = train(
@@ -454,7 +503,7 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
 
     # -- storing and reporting ---------------------------------------------------------
 
-    def _store(self, run, result, first_pass):
+    def _store(self, run, result, first_pass, incremental=False):
         """Copy the run's history into the fitted attributes and keep what a later call resumes."""
         with_validation = result.validation_scores is not None
         if first_pass:
@@ -467,8 +516,16 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
             self.recoveries_ = []
             self.t_ = 0
             self.validation_scores_ = [] if with_validation else None
+            # The horizon a stream's schedule was laid out over (None: none, or built by fit).
+            self._stream_horizon = self.partial_fit_horizon if incremental else None
+        elif not incremental:
+            self._stream_horizon = None
         self.n_layers_ = len(hidden_sizes(self.get_params(deep=False))) + 2
-        self.n_iter_ = result.n_epochs
+        # partial_fit counts its calls (passes over chunks) since the network was built or last fit.
+        calls_before = self.n_iter_ if incremental and not first_pass else 0
+        for recovery in result.recoveries:
+            recovery["epoch"] += calls_before
+        self.n_iter_ = calls_before + result.n_epochs
         self.t_ += result.n_samples_seen
         self.loss_curve_ = self.loss_curve_ + result.loss_curve
         self.loss_ = self.loss_curve_[-1]
@@ -543,6 +600,20 @@ class _BaseStabilizedMLP(DocLinkMixin, _ConfigMixin, _VersionedPickleMixin, Base
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+
+    def _warn_past_horizon(self, run, result):
+        """Warn once, in the call whose updates first go past the stream's planned schedule."""
+        horizon = getattr(self, "_stream_horizon", None)
+        end, after = run.schedule.total_steps, run.state.step
+        if horizon is None or not after - result.n_steps <= end < after:
+            return
+        warn_at_caller(
+            f"partial_fit went past partial_fit_horizon={horizon} calls ({end} updates planned from the first "
+            f"call's size): the learning rate now holds at the end of the {self.lr_schedule!r} schedule, "
+            f"{run.schedule(end):g}. Raise partial_fit_horizon (with a new estimator), or leave it at None for "
+            "a constant rate.",
+            HorizonExceededWarning,
+        )
 
     @staticmethod
     def _state_first_loss(run):

@@ -104,6 +104,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         n_iter_no_change=None,
         compute_dtype="auto",
         gradient_accumulation_steps=1,
+        partial_fit_horizon=None,
         standardize_target=True,
     ):
         super().__init__(
@@ -141,6 +142,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             n_iter_no_change=n_iter_no_change,
             compute_dtype=compute_dtype,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            partial_fit_horizon=partial_fit_horizon,
         )
         self.standardize_target = standardize_target
 

@@ -36,6 +36,10 @@ MIN_BATCH_ROWS = 8
 #: than this share of the first epoch's loss is diverging even while every
 #: number is still finite; healthy minibatch noise is far smaller.
 EXPLOSION_MARGIN = 0.5
+#: Weight of the past in the moving average of chunk losses that judges a stream
+#: (``partial_fit``): about the last 20 chunks count, so one noisy chunk cannot
+#: look like an explosion while a loss that keeps climbing still does.
+STREAM_LOSS_SMOOTHING = 0.9
 #: Divergence recoveries allowed in one call before training gives up; each
 #: halves the learning rate, so the last try runs at 1/32 of the first.
 MAX_RECOVERIES = 5
@@ -74,7 +78,10 @@ class Settings:
     is their weighted mean. ``population_statistics``: after training, and
     before every validation score, set the running statistics of batch
     normalization to their exact values over the training rows
-    (:meth:`skstab.nn.Sequential.recompute_statistics`).
+    (:meth:`skstab.nn.Sequential.recompute_statistics`). ``loss_smoothing``
+    (a stream of ``partial_fit`` calls, each one short epoch): the guard
+    against an exploding loss watches an exponential moving average of the
+    epoch losses with this weight on the past, instead of each epoch's loss.
     """
 
     n_epochs: int
@@ -86,6 +93,7 @@ class Settings:
     accumulation_steps: int = 1
     max_recoveries: int = MAX_RECOVERIES
     population_statistics: bool = False
+    loss_smoothing: float = None
 
 
 @dataclass
@@ -106,7 +114,10 @@ class TrainingState:
 
     ``step`` is the global index of the next optimizer update, which the
     schedule is evaluated at; ``lr_scale`` multiplies the schedule and is
-    halved by every divergence recovery.
+    halved by every divergence recovery. ``lowest_loss`` and
+    ``lowest_checkpoint`` are the lowest watched loss (the epoch loss, or
+    ``loss_average``, the moving average of a stream's chunk losses) and the
+    weights it was reached with.
     """
 
     step: int = 0
@@ -118,6 +129,7 @@ class TrainingState:
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
     best_state: object = None
+    loss_average: float = None
 
 
 @dataclass
@@ -402,14 +414,17 @@ def train(
             loss = outcome.loss / outcome.weight
             if state.first_epoch_loss is None:
                 state.first_epoch_loss = loss
-            if _exploded(loss, state):
+            watched = _watched_loss(loss, state, settings.loss_smoothing)
+            if _exploded(watched, state):
                 # Finite but far worse than the best epoch: return to that epoch's
                 # weights and go on with half the rate; the epoch still counts.
                 net.load_state(state.lowest_checkpoint[0])
                 optimizer.load_state_dict(state.lowest_checkpoint[1])
                 _recover(result, state, settings, epoch, "exploding loss")
-            elif loss < state.lowest_loss:
-                state.lowest_loss = loss
+                if settings.loss_smoothing is not None:
+                    state.loss_average = state.lowest_loss  # the average the restored weights had
+            elif watched < state.lowest_loss:
+                state.lowest_loss = watched
                 state.lowest_checkpoint = (net.state(), optimizer.state_dict())
             result.loss_curve.append(loss)
             result.clip_fraction_curve.append(outcome.clipped / max(outcome.steps, 1))
@@ -453,6 +468,15 @@ def _rollback(net, optimizer, state, curves, checkpoint):
     optimizer.load_state_dict(optimizer_state)
     state.step = step
     curves.size = size
+
+
+def _watched_loss(epoch_loss, state, smoothing):
+    """The loss the explosion guard judges: the epoch's, or a stream's moving average of them."""
+    if smoothing is None:
+        return epoch_loss
+    previous = state.loss_average
+    state.loss_average = epoch_loss if previous is None else smoothing * previous + (1.0 - smoothing) * epoch_loss
+    return state.loss_average
 
 
 def _exploded(epoch_loss, state):
