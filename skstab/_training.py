@@ -9,7 +9,8 @@ Two safeguards live here because only the loop can apply them. A step whose
 loss or gradient is not finite rolls the epoch back to its start, halves the
 learning rate and runs the epoch again; an epoch whose loss climbs far above
 the best epoch's returns to the best epoch's weights and goes on at half the
-rate (both a bounded number of times in all). A Ctrl-C during training ends it
+rate (both a bounded number of times in all); a stream of short epochs
+(``partial_fit``) is judged by a moving average of their losses instead. A Ctrl-C during training ends it
 after the step in progress, leaving a usable network.
 """
 
