@@ -111,6 +111,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         numerical_embedding=None,
         feature_scale=False,
         n_ensemble=1,
+        partial_fit_horizon=None,
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -154,6 +155,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             numerical_embedding=numerical_embedding,
             feature_scale=feature_scale,
             n_ensemble=n_ensemble,
+            partial_fit_horizon=partial_fit_horizon,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing

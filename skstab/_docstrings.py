@@ -11,7 +11,10 @@ SHARED_PARAMETERS = """
         (RealMLP's parametric activation).
     input_scaling : {"robust", "standard"} or None, default="robust"
         How the network scales its inputs, with statistics of the rows
-        passed to ``fit`` (the first ``partial_fit`` call), so raw features
+        passed to ``fit`` (the first ``partial_fit`` call only: later chunks
+        are scaled with them; to stream, pass a large first chunk or use
+        ``None`` behind a ``FeatureAligner`` fitted by ``partial_fit``, see
+        :ref:`streaming`), so raw features
         train like carefully preprocessed ones and features on very different
         scales cannot stall training. ``"robust"`` centres each feature on its
         median and divides by its inter-quartile range (half its range when
@@ -204,7 +207,24 @@ SHARED_PARAMETERS = """
         on its own predictions (the loss is the mean of theirs); predictions
         average the members' probabilities (classifier) or values
         (regressor). Batch normalization pools the members' rows. ``1``
-        (default) is a plain network."""
+        (default) is a plain network.
+    partial_fit_horizon : int or None, default=None
+        How the learning rate evolves over ``partial_fit`` calls, read on the
+        first call (``fit`` ignores it). The schedule counts optimizer
+        updates, and one call of the first call's size is one planned epoch:
+        with ``U`` the first call's updates, ``W`` the warmup updates
+        (``warmup`` if an int, else ``max(round(warmup * P * U), 1)``) and
+        ``s`` the 0-based update index. ``None``, for a stream of unknown
+        length: a linear warmup then the constant peak rate, ``lr(s) =
+        learning_rate_init * min((s + 1) / W, 1)`` with ``P = max_iter``;
+        ``lr_schedule`` does not apply, as no decay can be laid out without an
+        end. An int ``H``: ``lr_schedule`` laid out over ``P = H`` calls
+        (``H * U`` updates), exactly as ``fit`` lays it out over ``max_iter``
+        epochs; past them the rate holds at the schedule's end and
+        :class:`~skstab.exceptions.HorizonExceededWarning` is raised once.
+        Set it to chunks times passes to reproduce a ``fit``'s schedule.
+        ``partial_fit`` after ``fit`` continues the fit's schedule. See
+        :ref:`streaming`."""
 
 
 SHARED_ATTRIBUTES = """
@@ -235,7 +255,8 @@ SHARED_ATTRIBUTES = """
         ``"non-finite parameters"``, after which the epoch was run again, or
         ``"exploding loss"``: an epoch's mean loss rose above the best epoch's
         by half the first epoch's loss, and training went on from the best
-        epoch's weights) and
+        epoch's weights; ``partial_fit`` judges a moving average over about
+        the last 20 calls instead, so one noisy chunk is no explosion) and
         ``lr_scale``, the factor on the schedule from then on.
     input_center_ : ndarray of shape (`n_features_in_`,) or None
         Per-feature centre of ``input_scaling`` (median or mean); None when
@@ -248,9 +269,12 @@ SHARED_ATTRIBUTES = """
         rows, as a share of the first epoch's loss: near zero when prediction
         normalizes as training did (``InferenceMismatchWarning`` above 0.1).
     n_iter_ : int
-        Epochs run by the last call to ``fit`` (1 after ``partial_fit``).
+        Epochs run by the last call to ``fit``; after ``partial_fit``, the
+        number of calls (passes over chunks) since the network was built or
+        last fitted, as scikit-learn's SGD estimators count.
     t_ : int
-        Training rows processed, accumulated like ``loss_curve_``.
+        Training rows processed (each row once per epoch or call),
+        accumulated like ``loss_curve_``.
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int

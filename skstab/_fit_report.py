@@ -9,6 +9,7 @@ from ._guards import warn_persistent_clipping
 from ._stopping import still_improving
 from .exceptions import (
     DivergenceRecoveryWarning,
+    HorizonExceededWarning,
     InferenceMismatchWarning,
     NoProgressWarning,
     TrainingInterruptedWarning,
@@ -117,3 +118,18 @@ def inference_gap(check, first_epoch_loss):
     if check is None:
         return 0.0
     return (check.inference_loss - check.training_loss) / (first_epoch_loss or 1.0)
+
+
+def warn_past_horizon(estimator, run, result):
+    """Warn once, in the ``partial_fit`` call whose updates first go past the stream's planned schedule."""
+    horizon = getattr(estimator, "_stream_horizon", None)
+    end, after = run.schedule.total_steps, run.state.step
+    if horizon is None or not after - result.n_steps <= end < after:
+        return
+    warn_at_caller(
+        f"partial_fit went past partial_fit_horizon={horizon} calls ({end} updates planned from the first "
+        f"call's size): the learning rate now holds at the end of the {estimator.lr_schedule!r} schedule, "
+        f"{run.schedule(end):g}. Raise partial_fit_horizon (with a new estimator), or leave it at None for "
+        "a constant rate.",
+        HorizonExceededWarning,
+    )

@@ -9,7 +9,7 @@ into predictions.
 
 import copy
 from abc import ABCMeta, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,11 +33,11 @@ from ._builders import (
 from ._callbacks import CALLBACK_BASES, FitTasks
 from ._data import TrainingData, split_validation, validation_size
 from ._fit_check import check_fit
-from ._fit_report import inference_gap, report_fit, verbosity
+from ._fit_report import inference_gap, report_fit, verbosity, warn_past_horizon
 from ._guards import warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
 from ._scaling import robust_statistics, scale_features, standard_statistics
-from ._training import train
+from ._training import STREAM_LOSS_SMOOTHING, train
 from ._training_state import Settings, TrainingState
 from .utils._doc_links import DocLinkMixin
 from .utils._inputs import check_finite_outputs, check_range, explained_input_errors
@@ -93,6 +93,7 @@ class _BaseStabilizedMLP(
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf}), None],
         "compute_dtype": [StrOptions({"auto", "float32", "float64"})],
         "gradient_accumulation_steps": [Interval(Integral, 1, None, closed="left")],
+        "partial_fit_horizon": [Interval(Integral, 1, None, closed="left"), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "dropout_schedule": [registry_options(nn.DROPOUT_SCHEDULES)],
         "numerical_embedding": [registry_options(NUMERICAL_EMBEDDINGS), None],
@@ -137,6 +138,7 @@ class _BaseStabilizedMLP(
         n_iter_no_change=None,
         compute_dtype="auto",
         gradient_accumulation_steps=1,
+        partial_fit_horizon=None,
         dropout=0.0,
         dropout_schedule="constant",
         numerical_embedding=None,
@@ -177,11 +179,28 @@ class _BaseStabilizedMLP(
         self.n_iter_no_change = n_iter_no_change
         self.compute_dtype = compute_dtype
         self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.partial_fit_horizon = partial_fit_horizon
         self.dropout = dropout
         self.dropout_schedule = dropout_schedule
         self.numerical_embedding = numerical_embedding
         self.feature_scale = feature_scale
         self.n_ensemble = n_ensemble
+
+    # -- persistence -------------------------------------------------------------
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        training = state.get("_state")
+        if isinstance(training, TrainingState):
+            # Builtins and numpy arrays only, so skops.io trusts it without a private type.
+            state["_state"] = {item.name: getattr(training, item.name) for item in fields(training)}
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("_state"), dict):
+            state["_state"] = TrainingState(**state["_state"])
+        super().__setstate__(state)
 
     # -- hooks for the subclasses ------------------------------------------------
 
@@ -223,8 +242,10 @@ class _BaseStabilizedMLP(
             run = self._build_or_resume(data, first_pass, incremental)
             epoch_offset = 0 if first_pass else len(self.loss_curve_)
             result = self._train(run, data, incremental, tasks, epoch_offset)
-            self._store(run, result, first_pass)
+            self._store(run, result, first_pass, incremental)
             report_fit(self, result, incremental)
+            if incremental:
+                warn_past_horizon(self, run, result)
             tasks.end()
         except BaseException:
             self.__dict__.clear()
@@ -319,7 +340,7 @@ class _BaseStabilizedMLP(
         if incremental and not first_pass:
             return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation, spec)
         steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
-        schedule = build_schedule(params, steps)
+        schedule = build_schedule(self._stream_plan(params) if incremental else params, steps)
         optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps, net.lr_factors)
         # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
         # so early stopping never trades it for a worse one; the schedule restarts.
@@ -331,6 +352,19 @@ class _BaseStabilizedMLP(
             )
         )
         return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec)
+
+    @staticmethod
+    def _stream_plan(params):
+        """The parameters a stream's schedule is built from: see ``partial_fit_horizon``.
+
+        With no horizon the number of calls to come is unknown, so no decay can
+        be laid out: a linear warmup (as a ``max_iter``-epoch fit of
+        first-call-sized epochs would have) then the constant peak rate. A horizon
+        lays ``lr_schedule`` out over that many calls of the first call's size.
+        """
+        if params["partial_fit_horizon"] is None:
+            return {**params, "lr_schedule": "constant"}
+        return {**params, "max_iter": params["partial_fit_horizon"]}
 
     def _train(self, run, data, incremental, tasks=None, epoch_offset=0):
         """Run the training loop on the training rows, holding out validation rows if asked.
@@ -353,6 +387,7 @@ class _BaseStabilizedMLP(
             accumulation_steps=self.gradient_accumulation_steps,
             population_statistics=self.batchnorm_statistics == "population",
             constant_loss=self._constant_loss(Y, sample_weight),
+            loss_smoothing=STREAM_LOSS_SMOOTHING if incremental else None,
             epoch_offset=epoch_offset,
         )
         on_epoch_end = None
@@ -427,7 +462,7 @@ class _BaseStabilizedMLP(
 
     # -- storing and reporting ---------------------------------------------------------
 
-    def _store(self, run, result, first_pass):
+    def _store(self, run, result, first_pass, incremental=False):
         """Copy the run's history into the fitted attributes and keep what a later call resumes."""
         with_validation = result.validation_scores is not None
         if first_pass:
@@ -441,12 +476,17 @@ class _BaseStabilizedMLP(
             self.t_ = 0
             self.validation_scores_ = [] if with_validation else None
             self.validation_loss_curve_ = [] if with_validation else None
+            # The horizon a stream's schedule was laid out over (None: none, or built by fit).
+            self._stream_horizon = self.partial_fit_horizon if incremental else None
+        elif not incremental:
+            self._stream_horizon = None
         # Epochs and updates count across calls (warm starts, partial_fit), as the curves do; partial_fit
         # carries the update count over, a warm start restarts it.
         offset = len(self.loss_curve_)
         update_offset = len(self.lr_curve_) - (run.state.step - result.n_steps)
         self.n_layers_ = len(hidden_sizes(self.get_params(deep=False))) + 2
-        self.n_iter_ = result.n_epochs
+        # partial_fit counts its calls (passes over chunks) since the network was built or last fit.
+        self.n_iter_ = (self.n_iter_ if incremental and not first_pass else 0) + result.n_epochs
         self.t_ += result.n_samples_seen
         self.loss_curve_ = self.loss_curve_ + result.loss_curve
         self.loss_ = self.loss_curve_[-1]

@@ -109,6 +109,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         numerical_embedding=None,
         feature_scale=False,
         n_ensemble=1,
+        partial_fit_horizon=None,
         standardize_target=True,
     ):
         super().__init__(
@@ -151,6 +152,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             numerical_embedding=numerical_embedding,
             feature_scale=feature_scale,
             n_ensemble=n_ensemble,
+            partial_fit_horizon=partial_fit_horizon,
         )
         self.standardize_target = standardize_target
 

@@ -9,7 +9,9 @@ Two safeguards live here because only the loop can apply them. A step whose
 loss or gradient is not finite rolls the epoch back to its start, halves the
 learning rate and runs the epoch again; an epoch whose loss climbs far above
 the best epoch's returns to the best epoch's weights and goes on at half the
-rate (both a bounded number of times in all). A Ctrl-C during training ends it
+rate (both a bounded number of times in all); a stream of short epochs
+(``partial_fit``) is judged by a moving average of their losses instead. A
+Ctrl-C during training ends it
 after the step in progress, leaving a usable network.
 """
 
@@ -33,6 +35,10 @@ logger = logging.getLogger("skstab")
 #: than this share of the first epoch's loss is diverging even while every
 #: number is still finite; healthy minibatch noise is far smaller.
 EXPLOSION_MARGIN = 0.5
+#: Weight of the past in the moving average of chunk losses that judges a stream
+#: (``partial_fit``): about the last 20 chunks count, so one noisy chunk cannot
+#: look like an explosion while a loss that keeps climbing still does.
+STREAM_LOSS_SMOOTHING = 0.9
 
 
 @dataclass
@@ -218,15 +224,18 @@ def train(
             loss = outcome.loss / outcome.weight
             if state.first_epoch_loss is None:
                 state.first_epoch_loss = loss
-            if _exploded(loss, state):
+            watched = _watched_loss(loss, state, settings.loss_smoothing)
+            if _exploded(watched, state):
                 # Finite but far worse than the best epoch: return to that epoch's
                 # weights and go on with half the rate; the epoch still counts.
                 net.load_state(state.lowest_checkpoint[0])
                 optimizer.load_state_dict(state.lowest_checkpoint[1])
                 if not _recover(net, optimizer, result, state, settings, epoch, "exploding loss"):
                     break
-            elif loss < state.lowest_loss:
-                state.lowest_loss = loss
+                if settings.loss_smoothing is not None:
+                    state.loss_average = state.lowest_loss  # the average the restored weights had
+            elif watched < state.lowest_loss:
+                state.lowest_loss = watched
                 state.lowest_checkpoint = (net.state(), optimizer.state_dict())
             result.loss_curve.append(loss)
             result.clip_fraction_curve.append(outcome.clipped / max(outcome.steps, 1))
@@ -306,6 +315,15 @@ def _rollback(net, optimizer, state, curves, checkpoint):
     optimizer.load_state_dict(optimizer_state)
     state.step = step
     curves.size = size
+
+
+def _watched_loss(epoch_loss, state, smoothing):
+    """The loss the explosion guard judges: the epoch's, or a stream's moving average of them."""
+    if smoothing is None:
+        return epoch_loss
+    previous = state.loss_average
+    state.loss_average = epoch_loss if previous is None else smoothing * previous + (1.0 - smoothing) * epoch_loss
+    return state.loss_average
 
 
 def _exploded(epoch_loss, state):

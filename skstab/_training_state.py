@@ -21,7 +21,10 @@ class Settings:
     is their weighted mean. ``population_statistics``: after training, and
     before every validation score, set the running statistics of batch
     normalization to their exact values over the training rows
-    (:meth:`skstab.nn.Sequential.recompute_statistics`). ``epoch_offset``:
+    (:meth:`skstab.nn.Sequential.recompute_statistics`). ``loss_smoothing``
+    (a stream of ``partial_fit`` calls, each one short epoch): the guard
+    against an exploding loss watches an exponential moving average of the
+    epoch losses with this weight on the past, instead of each epoch's loss. ``epoch_offset``:
     epochs run by earlier calls, added to the epoch numbers of the log lines.
     """
 
@@ -34,6 +37,7 @@ class Settings:
     accumulation_steps: int = 1
     max_recoveries: int = MAX_RECOVERIES
     population_statistics: bool = False
+    loss_smoothing: float = None
     constant_loss: float = math.inf
     epoch_offset: int = 0
 
@@ -58,7 +62,10 @@ class TrainingState:
 
     ``step`` is the global index of the next optimizer update, which the
     schedule is evaluated at; ``lr_scale`` multiplies the schedule and is
-    halved by every divergence recovery.
+    halved by every divergence recovery. ``lowest_loss`` and
+    ``lowest_checkpoint`` are the lowest watched loss (the epoch loss, or
+    ``loss_average``, the moving average of a stream's chunk losses) and the
+    weights it was reached with.
     """
 
     step: int = 0
@@ -70,6 +77,7 @@ class TrainingState:
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
     best_state: object = None
+    loss_average: float = None
 
 
 @dataclass

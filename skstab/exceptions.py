@@ -15,6 +15,7 @@ Class                                Reports
 :class:`TrainingInterruptedWarning`  a ``fit`` cut short by Ctrl-C
 :class:`InferenceMismatchWarning`    a model that predicts worse than it trained on the same rows
 :class:`NoProgressWarning`           a model that does no better than a constant prediction
+:class:`HorizonExceededWarning`      ``partial_fit`` calls past ``partial_fit_horizon``
 :class:`DivergenceError`             a run that kept diverging after every rollback
 :class:`InconsistentVersionWarning`  a pickled estimator loaded by another skstab version
 ===================================  ===========================================================
@@ -44,6 +45,7 @@ __all__ = [
     "DivergenceError",
     "DivergenceRecoveryWarning",
     "GradientClippingWarning",
+    "HorizonExceededWarning",
     "InferenceMismatchWarning",
     "NoProgressWarning",
     "InconsistentVersionWarning",
@@ -215,6 +217,21 @@ class NoProgressWarning(UserWarning):
 
     What to do: change ``learning_rate_init`` by a factor of 10 (down first),
     keep ``input_scaling`` on, and look at ``loss_curve_``.
+    """
+
+
+class HorizonExceededWarning(UserWarning):
+    """``partial_fit`` went past the calls its learning-rate schedule was laid out over.
+
+    With ``partial_fit_horizon`` set, the first ``partial_fit`` call lays
+    ``lr_schedule`` out over that many calls of its own size. Once a call goes
+    past the plan, the learning rate holds at the schedule's end (usually
+    ``min_learning_rate``), so further calls barely move the weights. Warned
+    once per stream.
+
+    What to do: set ``partial_fit_horizon`` to the number of calls you will
+    make (chunks times passes), or leave it at ``None`` for a warmup followed by
+    a constant rate, which suits a stream of unknown length.
     """
 
 

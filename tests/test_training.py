@@ -140,14 +140,15 @@ def test_shuffle(Estimator):
 @parametrize_estimator
 def test_partial_fit_equals_fit(Estimator):
     # The shuffling RNG, the schedule, the optimizer and BatchNorm statistics
-    # all continue across calls, so k calls are one k-epoch fit.
+    # all continue across calls, so k calls with partial_fit_horizon=k are one k-epoch fit.
     X, y = make_data(Estimator)
     k = 5
     params = {**FAST, "max_iter": k, "batch_size": 16, "n_iter_no_change": np.inf}
     fitted = Estimator(**params).fit(X, y)
-    partial = Estimator(**params)
+    partial = Estimator(**params, partial_fit_horizon=k)
     for _ in range(k):
         partial_fit(partial, X, y)
+    assert partial.n_iter_ == fitted.n_iter_ == k
 
     assert_same_params(fitted, partial)
     assert partial.loss_curve_ == fitted.loss_curve_
@@ -169,7 +170,7 @@ def test_partial_fit_keeps_optimizer_state(Estimator):
             partial_fit(est, X, y)
         assert est._optimizer is optimizer
         assert optimizer.t == call * steps
-        assert est.n_iter_ == 1
+        assert est.n_iter_ == call
         assert est.t_ == call * X.shape[0]
         assert len(est.loss_curve_) == call
         assert len(est.lr_curve_) == call * steps
@@ -192,7 +193,7 @@ def test_mlp_partial_fit_after_fit(Estimator):
     n_epochs, t = len(est.loss_curve_), est.t_
     est.partial_fit(X, y)
 
-    assert est.n_iter_ == 1
+    assert est.n_iter_ == n_epochs + 1
     assert len(est.loss_curve_) == n_epochs + 1
     assert est.t_ == t + X.shape[0]
     # Continued from the fitted weights rather than from a new initialization.

@@ -41,3 +41,12 @@ __all__ = [
     "SquaredError",
     "Tanh",
 ]
+
+
+# Pickle and skops.io record a class under its ``__module__``: name the public package that exports it, not
+# the private file that defines it, so a saved model refers to public names only (see "Saving and loading"
+# in the user guide). Models saved under the private names still load: those modules stay.
+for _name in __all__:
+    if isinstance(globals()[_name], type):
+        globals()[_name].__module__ = __name__
+del _name
