@@ -190,3 +190,16 @@ def check_same_network(old, params, normalization, incremental):
             "Set warm_start=False (or use a new estimator) to train a new network, or restore "
             "the previous value(s)."
         )
+
+
+def stream_plan(params):
+    """The parameters a stream's schedule is built from: see ``partial_fit_horizon``.
+
+    With no horizon the number of calls to come is unknown, so no decay can
+    be laid out: a linear warmup (as a ``max_iter``-epoch fit of
+    first-call-sized epochs would have) then the constant peak rate. A horizon
+    lays ``lr_schedule`` out over that many calls of the first call's size.
+    """
+    if params["partial_fit_horizon"] is None:
+        return {**params, "lr_schedule": "constant"}
+    return {**params, "max_iter": params["partial_fit_horizon"]}

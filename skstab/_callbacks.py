@@ -11,6 +11,8 @@ The training loop stays free of scikit-learn: it takes one plain per-epoch
 hook, which :class:`FitTasks` builds from the callback context.
 """
 
+import copy
+
 try:
     from sklearn.callback import CallbackSupportMixin
 except ImportError:  # scikit-learn < 1.9
@@ -89,3 +91,16 @@ class FitTasks:
         self._root.call_on_fit_task_end(
             estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata, reconstruction_attributes={}
         )
+
+
+def fitted_attributes(estimator, run, record, X, sample_weight):
+    """What a copy of the estimator needs to predict as if fit had stopped after ``record``'s epoch.
+
+    A copy of the network, with the batch-normalization statistics recomputed on
+    the training rows ``X`` as the end of ``fit`` would; the training network is
+    left alone.
+    """
+    net = copy.deepcopy(run.net)
+    if estimator.batchnorm_statistics == "population":
+        net.recompute_statistics(X, sample_weight)
+    return {"net_": net, "n_iter_": record.epoch, "out_activation_": estimator._make_loss().out_activation}

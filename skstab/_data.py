@@ -7,6 +7,9 @@ from sklearn.model_selection import train_test_split
 
 from ._training_state import Validation
 
+#: Rows from which compute_dtype="auto" trains float64 input in float32.
+FLOAT32_MIN_ROWS = 10_000
+
 
 @dataclass(frozen=True)
 class TrainingData:
@@ -50,3 +53,20 @@ def split_validation(data, seed, n_validation, score_outputs, loss_fn):
         X_val, lambda Z: score_outputs(Z, Y_val, sw_val), loss=lambda Z: loss_fn(Z, Y_val, sw_val)[0]
     )
     return X_train, Y_train, sw_train, validation
+
+
+def resolve_dtype(compute_dtype, X):
+    """The dtype the network computes in.
+
+    ``"auto"`` keeps float32 input in float32 and computes float64 input
+    in float32 too once there are at least ``FLOAT32_MIN_ROWS`` rows: there
+    float32 halves memory traffic and roughly doubles speed, while the
+    noise of minibatch training dwarfs its rounding. Smaller problems stay
+    in float64, where speed does not matter and exact reproducibility
+    checks (sample-weight equivalence, say) do.
+    """
+    if compute_dtype != "auto":
+        return np.dtype(compute_dtype)
+    if X.dtype == np.float32 or X.shape[0] >= FLOAT32_MIN_ROWS:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)

@@ -46,3 +46,11 @@ def check_fit(net, loss_fn, X, Y, sample_weight, constant_output):
             net.load_state(saved)
     constant_loss, _ = loss_fn(np.broadcast_to(constant_output, Y.shape).astype(Y.dtype), Y, weights)
     return FitCheck(float(training_loss), float(inference_loss), float(constant_loss))
+
+
+def constant_loss(loss_fn, constant_output, Y, sample_weight):
+    """The loss of predicting ``constant_output`` for every row, which a network that learned anything beats."""
+    if sample_weight is not None and not sample_weight.sum() > 0:
+        return np.inf
+    constant = np.broadcast_to(constant_output, Y.shape).astype(Y.dtype)
+    return float(loss_fn(constant, Y, sample_weight)[0])

@@ -9,11 +9,10 @@ into predictions.
 
 import copy
 from abc import ABCMeta, abstractmethod
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -29,23 +28,22 @@ from ._builders import (
     hidden_sizes,
     network_spec,
     resolve_normalization,
+    stream_plan,
 )
-from ._callbacks import CALLBACK_BASES, FitTasks
-from ._data import TrainingData, split_validation, validation_size
-from ._fit_check import check_fit
+from ._callbacks import CALLBACK_BASES, FitTasks, fitted_attributes
+from ._data import TrainingData, resolve_dtype, split_validation, validation_size
+from ._fit_check import check_fit, constant_loss
 from ._fit_report import inference_gap, report_fit, verbosity, warn_past_horizon
 from ._guards import warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
-from ._scaling import robust_statistics, scale_features, standard_statistics
+from ._scaling import fit_input_scaling, scale_inputs
 from ._training import STREAM_LOSS_SMOOTHING, train
-from ._training_state import Settings, TrainingState
+from ._training_state import Run, Settings, TrainingState
 from .utils._doc_links import DocLinkMixin
 from .utils._inputs import check_finite_outputs, check_range, explained_input_errors
 from .utils._persistence import _VersionedPickleMixin
 from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 
-#: Rows from which compute_dtype="auto" trains float64 input in float32.
-FLOAT32_MIN_ROWS = 10_000
 #: Rows scaled and predicted at a time.
 SCALE_CHUNK_ROWS = 65_536
 
@@ -276,34 +274,24 @@ class _BaseStabilizedMLP(
                 # One row can be learned from incrementally, but not fitted on its own.
                 ensure_min_samples=1 if incremental else 2,
             )
-        dtype = self._resolve_dtype(X) if first_pass else self.net_.params.dtype
+        dtype = resolve_dtype(self.compute_dtype, X) if first_pass else self.net_.params.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
         Y, stratify = self._encode_targets(y, sample_weight, first_pass, classes)
         sample_weight = self._apply_class_weight(y, sample_weight)
         if first_pass:
-            self._fit_input_scaling(X, sample_weight)
+            self.input_center_, self.input_scale_ = fit_input_scaling(self.input_scaling, X, sample_weight)
+            if self.input_center_ is None:
+                warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
         X = self._scale_inputs(X, dtype)
         return TrainingData(X, Y.astype(X.dtype, copy=False), sample_weight, stratify)
 
-    def _fit_input_scaling(self, X, sample_weight):
-        """Fit the per-feature centre and scale of ``input_scaling`` on the training rows."""
-        self.input_center_ = self.input_scale_ = None
-        if self.input_scaling is None or sparse.issparse(X):
-            warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
-            return
-        statistics = robust_statistics if self.input_scaling == "robust" else standard_statistics
-        self.input_center_, self.input_scale_ = statistics(X, sample_weight)
-
     def _scale_inputs(self, X, dtype):
-        """``X`` scaled as fitted (smoothly clipped after robust scaling), row-major in the compute ``dtype``."""
+        """``X`` as the network takes it: scaled as fitted, row-major, in the compute ``dtype``."""
         if self.input_center_ is None:
             check_range(X, dtype, getattr(self, "feature_names_in_", None), self.compute_dtype)
-            # Batches gather rows: from a column-major X each row is a strided read, about 170x slower.
-            # One row-major copy per fit (none if X already is C-ordered in this dtype); CSR stays CSR.
-            return np.ascontiguousarray(X, dtype=dtype) if isinstance(X, np.ndarray) else X.astype(dtype, copy=False)
         clip = self.input_scaling == "robust"
-        return scale_features(X, self.input_center_, self.input_scale_, clip=clip, dtype=dtype)
+        return scale_inputs(X, self.input_center_, self.input_scale_, clip=clip, dtype=dtype)
 
     def _build_or_resume(self, data, first_pass, incremental):
         """The network, optimizer, schedule and training state this call trains with."""
@@ -338,9 +326,9 @@ class _BaseStabilizedMLP(
             check_same_network(getattr(self, "_net_spec", None), params, normalization, incremental)
         spec = network_spec(params, normalization, net.params.dtype)
         if incremental and not first_pass:
-            return _Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation, spec)
+            return Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation, spec)
         steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
-        schedule = build_schedule(self._stream_plan(params) if incremental else params, steps)
+        schedule = build_schedule(stream_plan(params) if incremental else params, steps)
         optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps, net.lr_factors)
         # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
         # so early stopping never trades it for a worse one; the schedule restarts.
@@ -351,20 +339,7 @@ class _BaseStabilizedMLP(
                 self._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
             )
         )
-        return _Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec)
-
-    @staticmethod
-    def _stream_plan(params):
-        """The parameters a stream's schedule is built from: see ``partial_fit_horizon``.
-
-        With no horizon the number of calls to come is unknown, so no decay can
-        be laid out: a linear warmup (as a ``max_iter``-epoch fit of
-        first-call-sized epochs would have) then the constant peak rate. A horizon
-        lays ``lr_schedule`` out over that many calls of the first call's size.
-        """
-        if params["partial_fit_horizon"] is None:
-            return {**params, "lr_schedule": "constant"}
-        return {**params, "max_iter": params["partial_fit_horizon"]}
+        return Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec)
 
     def _train(self, run, data, incremental, tasks=None, epoch_offset=0):
         """Run the training loop on the training rows, holding out validation rows if asked.
@@ -386,13 +361,13 @@ class _BaseStabilizedMLP(
             n_iter_no_change=self.n_iter_no_change,
             accumulation_steps=self.gradient_accumulation_steps,
             population_statistics=self.batchnorm_statistics == "population",
-            constant_loss=self._constant_loss(Y, sample_weight),
+            constant_loss=constant_loss(self._make_loss(), self._init_output_bias(Y, sample_weight), Y, sample_weight),
             loss_smoothing=STREAM_LOSS_SMOOTHING if incremental else None,
             epoch_offset=epoch_offset,
         )
         on_epoch_end = None
         if tasks is not None:
-            on_epoch_end = tasks.epoch_hook(lambda record: self._fitted_attributes(run, record, X, sample_weight))
+            on_epoch_end = tasks.epoch_hook(lambda record: fitted_attributes(self, run, record, X, sample_weight))
         with verbosity(self.verbose):
             result = train(
                 run.net,
@@ -413,25 +388,6 @@ class _BaseStabilizedMLP(
         )
         return result
 
-    def _fitted_attributes(self, run, record, X, sample_weight):
-        """What a copy of the estimator needs to predict as if fit had stopped after ``record``'s epoch.
-
-        A copy of the network, with the batch-normalization statistics recomputed on
-        the training rows ``X`` as the end of ``fit`` would; the training network is
-        left alone.
-        """
-        net = copy.deepcopy(run.net)
-        if self.batchnorm_statistics == "population":
-            net.recompute_statistics(X, sample_weight)
-        return {"net_": net, "n_iter_": record.epoch, "out_activation_": self._make_loss().out_activation}
-
-    def _constant_loss(self, Y, sample_weight):
-        """The training loss of the best constant prediction, which a network that learned anything beats."""
-        if sample_weight is not None and not sample_weight.sum() > 0:
-            return np.inf
-        constant = np.broadcast_to(self._init_output_bias(Y, sample_weight), Y.shape).astype(Y.dtype)
-        return float(self._make_loss()(constant, Y, sample_weight)[0])
-
     def _check_params(self, params, n_train):
         """Cross-parameter rules; returns the normalization the network gets."""
         if self.min_learning_rate > self.learning_rate_init:
@@ -440,22 +396,6 @@ class _BaseStabilizedMLP(
                 f"learning_rate_init={self.learning_rate_init}; lower min_learning_rate."
             )
         return resolve_normalization(params, n_train)
-
-    def _resolve_dtype(self, X):
-        """The dtype the network computes in.
-
-        ``"auto"`` keeps float32 input in float32 and computes float64 input
-        in float32 too once there are at least ``FLOAT32_MIN_ROWS`` rows: there
-        float32 halves memory traffic and roughly doubles speed, while the
-        noise of minibatch training dwarfs its rounding. Smaller problems stay
-        in float64, where speed does not matter and exact reproducibility
-        checks (sample-weight equivalence, say) do.
-        """
-        if self.compute_dtype != "auto":
-            return np.dtype(self.compute_dtype)
-        if X.dtype == np.float32 or X.shape[0] >= FLOAT32_MIN_ROWS:
-            return np.dtype(np.float32)
-        return np.dtype(np.float64)
 
     def _apply_class_weight(self, y, sample_weight):
         return sample_weight
@@ -547,17 +487,3 @@ class _BaseStabilizedMLP(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-@dataclass(frozen=True)
-class _Run:
-    """What one call trains with: the network, optimizer, schedule, state and randomness."""
-
-    net: nn.Sequential
-    optimizer: optim.Optimizer
-    schedule: optim.Schedule
-    state: TrainingState
-    rng: np.random.Generator
-    split_seed: int
-    n_validation: int
-    spec: dict

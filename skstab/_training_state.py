@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import nn, optim
+
 #: Divergence recoveries allowed in one call before training gives up; each
 #: halves the learning rate, so the last try runs at 1/32 of the first.
 MAX_RECOVERIES = 5
@@ -175,3 +177,17 @@ class EpochRecord:
             f"{self.seconds:.2f} s",
         ]
         return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one call trains with: the network, optimizer, schedule, state and randomness."""
+
+    net: nn.Sequential
+    optimizer: optim.Optimizer
+    schedule: optim.Schedule
+    state: TrainingState
+    rng: np.random.Generator
+    split_seed: int
+    n_validation: int
+    spec: dict
