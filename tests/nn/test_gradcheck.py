@@ -149,6 +149,24 @@ def test_loss_gradients(name, smoothing, members, weighted, rng):
     assert _relative_error(numeric, dZ) < RTOL
 
 
+def _check_network_gradients(net, n_features, loss, training, weighted, rng):
+    """Central differences against backpropagation through a whole network and a loss, on 9 rows of 3 classes."""
+    net.build(n_features, rng)
+    net.params += rng.normal(scale=0.1, size=net.params.shape)
+    X = rng.normal(size=(9, n_features))
+    Y = np.eye(3)[rng.integers(0, 3, size=9)]
+    sample_weight = rng.uniform(0.5, 2, size=9) if weighted else None
+
+    def objective():
+        return loss(net.forward(X, training=training, sample_weight=sample_weight), Y, sample_weight)[0]
+
+    _, dZ = loss(net.forward(X, training=training, sample_weight=sample_weight), Y, sample_weight)
+    dX = net.backward(dZ, need_input_grad=True).copy()
+    analytic = net.grads.copy()
+    assert _relative_error(_numeric_gradient(objective, net.params), analytic) < RTOL
+    assert _relative_error(_numeric_gradient(objective, X), dX) < RTOL
+
+
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_network_gradient_end_to_end(training, weighted, rng):
@@ -166,21 +184,7 @@ def test_network_gradient_end_to_end(training, weighted, rng):
             Dense(3),
         ]
     )
-    net.build(5, rng)
-    net.params += rng.normal(scale=0.1, size=net.params.shape)
-    X = rng.normal(size=(9, 5))
-    Y = np.eye(3)[rng.integers(0, 3, size=9)]
-    sample_weight = rng.uniform(0.5, 2, size=9) if weighted else None
-    loss = LOSSES["softmax_cross_entropy"]()
-
-    def objective():
-        return loss(net.forward(X, training=training, sample_weight=sample_weight), Y, sample_weight)[0]
-
-    _, dZ = loss(net.forward(X, training=training, sample_weight=sample_weight), Y, sample_weight)
-    dX = net.backward(dZ, need_input_grad=True).copy()
-    analytic = net.grads.copy()
-    assert _relative_error(_numeric_gradient(objective, net.params), analytic) < RTOL
-    assert _relative_error(_numeric_gradient(objective, X), dX) < RTOL
+    _check_network_gradients(net, 5, LOSSES["softmax_cross_entropy"](), training, weighted, rng)
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
@@ -198,18 +202,4 @@ def test_accuracy_pieces_network_gradient_end_to_end(training, weighted, rng):
             BatchEnsembleDense(3, 2, init="glorot", average="softmax"),
         ]
     )
-    net.build(4, rng)
-    net.params += rng.normal(scale=0.1, size=net.params.shape)
-    X = rng.normal(size=(9, 4))
-    Y = np.eye(3)[rng.integers(0, 3, size=9)]
-    sample_weight = rng.uniform(0.5, 2, size=9) if weighted else None
-    loss = LOSSES["softmax_cross_entropy"](label_smoothing=0.1)
-
-    def objective():
-        return loss(net.forward(X, training=training, sample_weight=sample_weight), Y, sample_weight)[0]
-
-    _, dZ = loss(net.forward(X, training=training, sample_weight=sample_weight), Y, sample_weight)
-    dX = net.backward(dZ, need_input_grad=True).copy()
-    analytic = net.grads.copy()
-    assert _relative_error(_numeric_gradient(objective, net.params), analytic) < RTOL
-    assert _relative_error(_numeric_gradient(objective, X), dX) < RTOL
+    _check_network_gradients(net, 4, LOSSES["softmax_cross_entropy"](label_smoothing=0.1), training, weighted, rng)
