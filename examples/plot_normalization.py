@@ -27,7 +27,7 @@ X, y = load_digits(return_X_y=True)
 # 600 training rows keep the 4-row-batch runs quick.
 X_train, X_test, y_train, y_test = train_test_split(X, y, train_size=600, stratify=y, random_state=0)
 
-batch_sizes = [4, 32, 256]
+batch_sizes = [4, 16, 64]
 normalizations = ["batch", "layer", "group", None]
 scores = {}
 for normalization in normalizations:
@@ -46,8 +46,10 @@ for normalization in normalizations:
         scores[normalization, batch_size] = model.score(X_test, y_test)
 
 # %%
-# Batch normalization is the weakest at 4 rows per batch and catches up as the
-# batches grow; the per-row normalizations hold steady.
+# At 4 rows per batch, batch normalization trails the per-row normalizations:
+# its statistics are mostly noise. From 16 rows on it is on par with them. All
+# accuracies fall a little with larger batches here only because 20 epochs of
+# 600 rows give large batches few updates.
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
 width = 0.2
 for i, normalization in enumerate(normalizations):
@@ -59,5 +61,5 @@ ax.set(
     ylabel="test accuracy",
     ylim=(min(scores.values()) - 0.02, 1.0),
 )
-ax.legend(title="normalization", ncols=4, loc="lower right")
+ax.legend(title="normalization", ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
 plt.show()
