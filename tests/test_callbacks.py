@@ -210,7 +210,7 @@ def _check_recoveries_index_the_curves(est, steps_per_epoch):
     assert est.recoveries_
     for recovery in est.recoveries_:
         # Both count from the first call: the epoch's updates end at (or, for a rollback, start at) "update".
-        assert 1 <= recovery["epoch"] <= len(est.loss_curve_)
+        assert recovery["epoch"] in range(1, len(est.loss_curve_) + 1)
         assert (recovery["epoch"] - 1) * steps_per_epoch <= recovery["update"] <= recovery["epoch"] * steps_per_epoch
 
 
