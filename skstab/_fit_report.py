@@ -51,9 +51,8 @@ def verbosity(verbose):
 
 def report_fit(estimator, result, incremental):
     """Warn about what a training run showed: recoveries, interruption, clipping, mismatch, progress."""
-    self = estimator
     if result.recoveries:
-        last = self.recoveries_[-1]
+        last = estimator.recoveries_[-1]
         warn_at_caller(
             f"Training diverged {len(result.recoveries)} time(s) (last: {last['reason']} in "
             f"epoch {last['epoch']}); each time it went back to the last sound weights (the "
@@ -74,39 +73,39 @@ def report_fit(estimator, result, incremental):
             "fit; the model holds "
             + (
                 "its best validation weights."
-                if self.early_stopping
+                if estimator.early_stopping
                 else "the weights of its last completed update (or of the epoch's start if the "
                 "interrupt arrived inside an update)."
             ),
             TrainingInterruptedWarning,
         )
         return
-    warn_persistent_clipping(self.clip_fraction_curve_, self.clip_norm, self.learning_rate_init)
-    if self.inference_gap_ > INFERENCE_GAP_MARGIN:
+    warn_persistent_clipping(estimator.clip_fraction_curve_, estimator.clip_norm, estimator.learning_rate_init)
+    if estimator.inference_gap_ > INFERENCE_GAP_MARGIN:
         warn_at_caller(
             f"On training rows the network's inference-mode loss exceeds its training-mode loss by "
-            f"{self.inference_gap_:.0%} of the first epoch's loss: predictions disagree with what training "
+            f"{estimator.inference_gap_:.0%} of the first epoch's loss: predictions disagree with what training "
             "measured. Keep batchnorm_statistics='population' or use normalization='layer'.",
             InferenceMismatchWarning,
         )
     if incremental:
         return
-    window = CONVERGENCE_WINDOW if self.n_iter_no_change is None else self.n_iter_no_change
+    window = CONVERGENCE_WINDOW if estimator.n_iter_no_change is None else estimator.n_iter_no_change
     improving = not (result.converged or result.stopped) and still_improving(
-        self.loss_curve_[-self.n_iter_ :], n_iter_no_change=window, tol=self.tol
+        estimator.loss_curve_[-estimator.n_iter_ :], n_iter_no_change=window, tol=estimator.tol
     )
     check = result.check
     if check is not None and check.inference_loss >= check.constant_loss:
         warn_at_caller(
             f"The trained network's loss on training rows ({check.inference_loss:.4g}) is no lower than that "
             f"of a constant prediction ({check.constant_loss:.4g}): the model did not learn. Lower "
-            f"learning_rate_init (now {self.learning_rate_init:g}) by a factor of 10 (or, if loss_curve_ was "
+            f"learning_rate_init (now {estimator.learning_rate_init:g}) by a factor of 10 (or, if loss_curve_ was "
             "still falling steadily, raise max_iter) and keep input_scaling on.",
             NoProgressWarning,
         )
     elif improving:
         warn_at_caller(
-            f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+            f"Stochastic Optimizer: Maximum iterations ({estimator.max_iter}) reached and the "
             "optimization hasn't converged yet: the training loss was still falling clearly in the last "
             "epochs. Raise max_iter (the learning-rate schedule stretches with it).",
             ConvergenceWarning,
