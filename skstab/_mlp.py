@@ -38,6 +38,7 @@ from ._fit_report import inference_gap, report_fit, verbosity, warn_past_horizon
 from ._guards import warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
 from ._scaling import fit_input_scaling, scale_inputs
+from ._threading import blas_threads
 from ._training import STREAM_LOSS_SMOOTHING, train
 from ._training_state import Run, Settings, TrainingState
 from .utils._accelerator import ACCELERATORS, resolve_accelerator
@@ -387,7 +388,9 @@ class _BaseStabilizedMLP(
         on_epoch_end = None
         if tasks is not None:
             on_epoch_end = tasks.epoch_hook(lambda record: fitted_attributes(self, run, record, X, sample_weight))
-        with verbosity(self.verbose):
+        n_rows = min(self.batch_size, X.shape[0]) * self.n_ensemble
+        width = max(X.shape[1], *hidden_sizes(self.get_params(deep=False)))
+        with verbosity(self.verbose), blas_threads(n_rows, width, training=True):
             result = train(
                 run.net,
                 self._make_loss(run.accelerator),
@@ -479,7 +482,7 @@ class _BaseStabilizedMLP(
         with explained_input_errors(X):
             X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
         dtype = self.net_.params.dtype
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"), blas_threads(X.shape[0], 0, training=False):
             # Scaled in chunks, so prediction never holds a scaled copy of all of X.
             Z = np.concatenate(
                 [
