@@ -19,11 +19,22 @@ is oversubscription. So:
   and the previous limits are restored after it: a user's own
   ``threadpoolctl.threadpool_limits`` is respected, never raised.
 
-Limits are process-wide (a BLAS property): fits running in threads of one
-process share them.
+Limits are process-wide (a BLAS property), so fits running in threads of one
+process share one limit: the first to enter sets it, the last to leave
+restores what was there before (:class:`_SharedSingleThread`). Without that
+count, a thread finishing first would restore two threads under a fit still
+running, and the last one would then "restore" one thread for good. This is
+the one piece of module-level state here, and it mirrors state that BLAS
+itself keeps per process. With OpenBLAS built on pthreads (numpy's wheels) a
+limit set from a worker thread is not always honoured once BLAS's own thread
+pool is running (observed with OpenBLAS 0.3.31; see joblib/threadpoolctl#205):
+thread-based parallelism (``prefer="threads"``) is therefore best combined
+with ``threadpool_limits(1)`` around it, while process workers (joblib's
+default, loky) get one thread reliably.
 """
 
 import contextlib
+import threading
 
 #: Batch rows x widest layer below which training products get one BLAS thread.
 SMALL_PRODUCT = 16_384
@@ -54,6 +65,33 @@ def blas_threads(n_rows: int, width: int, *, training: bool):
     single = in_joblib_parallelism() or (training and n_rows * width < SMALL_PRODUCT)
     if not single:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
+    return _ONE_THREAD.hold()
 
-    return threadpool_limits(limits=1, user_api="blas")
+
+class _SharedSingleThread:
+    """One BLAS thread while any holder is inside :meth:`hold`; the limits before the first restored after the last."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._limiter = None
+
+    @contextlib.contextmanager
+    def hold(self):
+        with self._lock:
+            if self._holders == 0:
+                from threadpoolctl import threadpool_limits
+
+                self._limiter = threadpool_limits(limits=1, user_api="blas")
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0:
+                    self._limiter.restore_original_limits()
+                    self._limiter = None
+
+
+_ONE_THREAD = _SharedSingleThread()

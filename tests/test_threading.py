@@ -64,14 +64,36 @@ def test_large_problem_keeps_the_threads(recording):
     assert recording == [before]
 
 
-def test_joblib_workers_and_parallel_config_get_one_thread(recording):
-    Parallel(n_jobs=2, prefer="threads")(delayed(_fit)((512,), 64) for _ in range(2))
+def _threads_under_policy():
+    """In a worker: whether joblib parallelism is seen, and the BLAS threads a large training product gets."""
+    from skstab._threading import blas_threads, in_joblib_parallelism
+
+    with blas_threads(64, 512, training=True):
+        return in_joblib_parallelism(), _blas_threads()
+
+
+def test_process_workers_get_one_thread():
+    results = Parallel(n_jobs=2)(delayed(_threads_under_policy)() for _ in range(2))
+    assert results == [(True, 1), (True, 1)]
+
+
+def test_parallel_config_gives_one_thread_and_restores_it(recording):
+    before = _blas_threads()
     with parallel_config(n_jobs=2):
         _fit(hidden=(512,), batch_size=64)
-    assert recording == [1, 1, 1]
+    assert recording == [1]
+    assert _blas_threads() == before
 
 
-def test_prediction_in_a_worker_uses_one_thread(monkeypatch):
+def test_limit_is_restored_after_overlapping_fits_in_threads(recording):
+    # BLAS limits are process-wide: the last fit to finish restores the limit the first one found.
+    before = _blas_threads()
+    Parallel(n_jobs=4, prefer="threads")(delayed(_fit)() for _ in range(8))
+    assert _blas_threads() == before
+    assert len(recording) == 8
+
+
+def test_prediction_under_parallel_config_uses_one_thread(monkeypatch):
     X, y = make_classification(n_samples=64, n_features=5, random_state=0)
     model = StabilizedMLPClassifier((8,), max_iter=1, random_state=0).fit(X, y)
     seen = []
@@ -82,6 +104,7 @@ def test_prediction_in_a_worker_uses_one_thread(monkeypatch):
         return infer(self, X, **kwargs)
 
     monkeypatch.setattr(type(model.net_), "infer", recording_infer)
-    predictions = Parallel(n_jobs=2, prefer="threads")(delayed(model.predict)(X) for _ in range(2))
-    assert seen == [1, 1]
-    np.testing.assert_array_equal(predictions[0], predictions[1])
+    with parallel_config(n_jobs=2):
+        in_parallel = model.predict(X)
+    np.testing.assert_array_equal(model.predict(X), in_parallel)
+    assert seen[0] == 1

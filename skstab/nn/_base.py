@@ -309,12 +309,12 @@ class Sequential:
             else:
                 X = layer.forward(X, training=training)
             index += 1
-        self._fused = frozenset(fused)
+        self._fused = tuple(fused)  # a tuple: skops trusts it (a frozenset it does not)
         return X
 
     def backward(self, dY: np.ndarray, *, need_input_grad: bool = False) -> np.ndarray | None:
         """Backpropagate ``dY`` through every layer, filling ``grads``."""
-        fused = getattr(self, "_fused", frozenset())
+        fused = getattr(self, "_fused", ())
         i = len(self.layers) - 1
         while i >= 0:
             if i - 1 in fused:
