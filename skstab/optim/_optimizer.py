@@ -221,6 +221,13 @@ class Optimizer(ABC):
         factors = self._empty if self._factors is None else self._factors
         return mask, factors, self._mask is not None, self._factors is not None
 
+    def _dense_per_parameter_arguments(self):
+        """``(mask, factors)`` with an all-ones array for each the optimizer does not have."""
+        ones = self._work.get("ones")
+        if ones is None and (self._mask is None or self._factors is None):
+            ones = self._work["ones"] = np.ones(self._shape, dtype=self._dtype)
+        return (ones if self._mask is None else self._mask), (ones if self._factors is None else self._factors)
+
     def _buffer(self, name):
         """Per-parameter state array ``name``, zero-initialised at its first use."""
         buffer = self._buffers.get(name)

@@ -287,11 +287,10 @@ class Adam(Optimizer):
             step_scale = lr * root_c2 / (1.0 - self._beta_1_product)
             decoupled = lr * self.weight_decay if self._decoupled_decay else 0.0
             l2 = 0.0 if self._decoupled_decay else self.weight_decay
-            mask, factors, has_mask, has_factors = self._per_parameter_arguments()
+            mask, factors = self._dense_per_parameter_arguments()
             kernels.adam_step(
-                params, grads, m, v, mask, factors, has_mask, has_factors,
-                beta_1, beta_2, self.epsilon * root_c2, step_scale, l2, decoupled,
-            )  # fmt: skip
+                params, grads, m, v, mask, factors, beta_1, beta_2, self.epsilon * root_c2, step_scale, l2, decoupled
+            )
             return
         tmp = self._scratch("tmp")
 
