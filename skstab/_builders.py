@@ -15,6 +15,7 @@ import numpy as np
 
 from . import nn, optim
 from ._batching import MIN_BATCH_ROWS, batch_bounds
+from .utils._accelerator import numba_available
 
 #: Activations whose variance-preserving initialisation is He's; the others get Glorot's.
 _HE_ACTIVATIONS = frozenset({"relu", "gelu", "prelu"})
@@ -33,7 +34,7 @@ def build_from_registry(registry, name, offered):
     --------
     >>> from skstab import optim
     >>> build_from_registry(optim.OPTIMIZERS, "sgd", {"momentum": 0.5, "beta_1": 0.9})
-    SGD(momentum=0.5, nesterov=False, weight_decay=0.0, decay_mask=None, lr_factors=None)
+    SGD(momentum=0.5, nesterov=False, weight_decay=0.0, decay_mask=None, lr_factors=None, accelerator='numpy')
     """
     cls = registry[name]
     accepted = inspect.signature(cls).parameters
@@ -65,6 +66,32 @@ def resolve_normalization(params, n_train):
     return kind
 
 
+#: Planned parameter updates (parameters times optimizer updates) from which ``accelerator="auto"``
+#: uses numba: below, the compiled kernels save less time than importing numba (about half a
+#: second) and, on a fresh install, compiling them (one to three seconds) cost.
+NUMBA_MIN_WORK = 5e8
+
+
+def choose_accelerator(params, n_features, n_outputs, n_train):
+    """The ``accelerator`` the optimizer, layers and loss of a fit get.
+
+    An explicit ``"numpy"`` or ``"numba"`` is kept. ``"auto"`` stays ``"auto"``
+    (numba where it is installed, resolved by each object, so a model moved to
+    a machine without numba trains on with numpy) when numba is installed and
+    the fit plans at least :data:`NUMBA_MIN_WORK` parameter updates; smaller
+    fits get ``"numpy"``.
+    """
+    accelerator = params["accelerator"]
+    if accelerator != "auto":
+        return accelerator
+    if not numba_available():
+        return "numpy"
+    widths = [n_features, *hidden_sizes(params), n_outputs]
+    n_params = sum((n_in + 1) * n_out for n_in, n_out in zip(widths[:-1], widths[1:]))
+    n_updates = len(batch_bounds(n_train, params["batch_size"])) * params["max_iter"]
+    return "auto" if n_params * n_updates >= NUMBA_MIN_WORK else "numpy"
+
+
 def build_network(params, n_features, n_outputs, normalization, rng, dtype, *, n_train=None, out_activation=None):
     """``Dense -> normalization -> activation [-> dropout]`` per hidden layer, then a dense output layer, built.
 
@@ -75,7 +102,12 @@ def build_network(params, n_features, n_outputs, normalization, rng, dtype, *, n
     dropout schedule out over the planned batches.
     """
     init = "he" if params["activation"] in _HE_ACTIVATIONS else "glorot"
-    offered = {"momentum": params["norm_momentum"], "epsilon": params["norm_epsilon"], "n_groups": params["n_groups"]}
+    offered = {
+        "momentum": params["norm_momentum"],
+        "epsilon": params["norm_epsilon"],
+        "n_groups": params["n_groups"],
+        "accelerator": params["accelerator"],
+    }
     n_members = params["n_ensemble"]
     layers = []
     if params["numerical_embedding"] is not None:
@@ -142,6 +174,7 @@ def build_optimizer(params, decay_mask, warmup_steps, lr_factors=None):
         "momentum": params["momentum"],
         "nesterov": params["nesterovs_momentum"] and params["momentum"] > 0,
         "beta_1_warmup_steps": max(warmup_steps, 1) if params["beta_1_warmup"] else 0,
+        "accelerator": params["accelerator"],
     }
     name = params["optimizer"]
     offered = {key: value for key, value in offered.items() if _OPTIMIZER_ONLY.get(key, name) == name}

@@ -111,6 +111,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         numerical_embedding=None,
         feature_scale=False,
         n_ensemble=1,
+        accelerator="auto",
         partial_fit_horizon=None,
         class_weight=None,
         label_smoothing=0.0,
@@ -155,6 +156,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             numerical_embedding=numerical_embedding,
             feature_scale=feature_scale,
             n_ensemble=n_ensemble,
+            accelerator=accelerator,
             partial_fit_horizon=partial_fit_horizon,
         )
         self.class_weight = class_weight
@@ -281,10 +283,10 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             )
         return weights
 
-    def _make_loss(self):
+    def _make_loss(self, accelerator="numpy"):
         if self._multilabel or len(self.classes_) == 2:
-            return nn.SigmoidCrossEntropy(label_smoothing=self.label_smoothing)
-        return nn.SoftmaxCrossEntropy(label_smoothing=self.label_smoothing)
+            return nn.SigmoidCrossEntropy(label_smoothing=self.label_smoothing, accelerator=accelerator)
+        return nn.SoftmaxCrossEntropy(label_smoothing=self.label_smoothing, accelerator=accelerator)
 
     def _init_output_bias(self, Y, sample_weight):
         prior = np.clip(np.average(Y, axis=0, weights=sample_weight), 1e-6, 1 - 1e-6)

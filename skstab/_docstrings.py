@@ -208,6 +208,20 @@ SHARED_PARAMETERS = """
         average the members' probabilities (classifier) or values
         (regressor). Batch normalization pools the members' rows. ``1``
         (default) is a plain network.
+    accelerator : {"auto", "numpy", "numba"}, default="auto"
+        How the training arithmetic outside the matrix products runs. ``"numba"``
+        compiles the optimizer step, batch normalization (fused with a
+        following ReLU) and the loss with its gradient into kernels that make
+        one to three passes over memory where numpy makes a dozen; it needs
+        numba (``pip install skstab[fast]``), and its first use after an
+        install compiles the kernels once (they are cached on disk).
+        ``"numpy"`` is the reference implementation. ``"auto"`` (default) is
+        numba when it is installed and the fit is large enough for the
+        compiled kernels to save more time than loading them costs (see
+        ``accelerator_``), else numpy. The two agree to the rounding
+        of the compute dtype, not bit for bit: a seeded fit reproduces
+        exactly only with the same choice. Prediction always uses numpy.
+        See :ref:`performance`.
     partial_fit_horizon : int or None, default=None
         How the learning rate evolves over ``partial_fit`` calls, read on the
         first call (``fit`` ignores it). The schedule counts optimizer
@@ -264,6 +278,12 @@ SHARED_ATTRIBUTES = """
     input_scale_ : ndarray of shape (`n_features_in_`,) or None
         Per-feature divisor of ``input_scaling``; None when inputs are not
         scaled.
+    accelerator_ : {"numpy", "numba"}
+        What the training arithmetic outside the matrix products ran with
+        (see ``accelerator``); ``"auto"`` gives ``"numba"`` only when numba is
+        installed and the fit plans at least 5e8 parameter updates
+        (parameters times optimizer updates), where compiling the kernels
+        pays for itself.
     inference_gap_ : float
         Inference-mode loss minus training-mode loss on up to 2,048 training
         rows, as a share of the first epoch's loss: near zero when prediction

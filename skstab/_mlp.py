@@ -25,6 +25,7 @@ from ._builders import (
     build_optimizer,
     build_schedule,
     check_same_network,
+    choose_accelerator,
     hidden_sizes,
     network_spec,
     resolve_normalization,
@@ -37,8 +38,10 @@ from ._fit_report import inference_gap, report_fit, verbosity, warn_past_horizon
 from ._guards import warn_scale_disparity, warn_small_batch_norm
 from ._presets import _ConfigMixin
 from ._scaling import fit_input_scaling, scale_inputs
+from ._threading import blas_threads
 from ._training import STREAM_LOSS_SMOOTHING, train
 from ._training_state import Run, Settings, TrainingState
+from .utils._accelerator import ACCELERATORS, resolve_accelerator
 from .utils._doc_links import DocLinkMixin
 from .utils._inputs import check_finite_outputs, check_range, explained_input_errors
 from .utils._persistence import _VersionedPickleMixin
@@ -97,6 +100,7 @@ class _BaseStabilizedMLP(
         "numerical_embedding": [registry_options(NUMERICAL_EMBEDDINGS), None],
         "feature_scale": ["boolean"],
         "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "accelerator": [StrOptions(set(ACCELERATORS))],
     }
 
     def __init__(
@@ -142,6 +146,7 @@ class _BaseStabilizedMLP(
         numerical_embedding=None,
         feature_scale=False,
         n_ensemble=1,
+        accelerator="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -183,6 +188,7 @@ class _BaseStabilizedMLP(
         self.numerical_embedding = numerical_embedding
         self.feature_scale = feature_scale
         self.n_ensemble = n_ensemble
+        self.accelerator = accelerator
 
     # -- persistence -------------------------------------------------------------
 
@@ -207,8 +213,8 @@ class _BaseStabilizedMLP(
         """Return ``(Y, stratify)``: 2-D float targets, and labels to stratify on or None."""
 
     @abstractmethod
-    def _make_loss(self):
-        """The fused output link and loss for the encoded targets."""
+    def _make_loss(self, accelerator="numpy"):
+        """The fused output link and loss for the encoded targets, computing with ``accelerator``."""
 
     @abstractmethod
     def _score_outputs(self, Z, Y, sample_weight):
@@ -305,6 +311,10 @@ class _BaseStabilizedMLP(
         split_seed = int(rng.integers(2**31 - 1)) if self.early_stopping else None
         n_train = data.X.shape[0] - n_validation
         normalization = self._check_params(params, n_train)
+        if first_pass or not incremental:
+            params["accelerator"] = choose_accelerator(params, data.X.shape[1], data.Y.shape[1], n_train)
+        else:
+            params["accelerator"] = self._optimizer.accelerator
         warn_small_batch_norm(normalization, min(self.batch_size, n_train), self.gradient_accumulation_steps)
         if first_pass:
             # Weights are drawn before any row-count-dependent randomness (split,
@@ -326,7 +336,17 @@ class _BaseStabilizedMLP(
             check_same_network(getattr(self, "_net_spec", None), params, normalization, incremental)
         spec = network_spec(params, normalization, net.params.dtype)
         if incremental and not first_pass:
-            return Run(net, self._optimizer, self._schedule, self._state, rng, split_seed, n_validation, spec)
+            return Run(
+                net,
+                self._optimizer,
+                self._schedule,
+                self._state,
+                rng,
+                split_seed,
+                n_validation,
+                spec,
+                params["accelerator"],
+            )
         steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
         schedule = build_schedule(stream_plan(params) if incremental else params, steps)
         optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps, net.lr_factors)
@@ -339,7 +359,7 @@ class _BaseStabilizedMLP(
                 self._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
             )
         )
-        return Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec)
+        return Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec, params["accelerator"])
 
     def _train(self, run, data, incremental, tasks=None, epoch_offset=0):
         """Run the training loop on the training rows, holding out validation rows if asked.
@@ -368,10 +388,12 @@ class _BaseStabilizedMLP(
         on_epoch_end = None
         if tasks is not None:
             on_epoch_end = tasks.epoch_hook(lambda record: fitted_attributes(self, run, record, X, sample_weight))
-        with verbosity(self.verbose):
+        n_rows = min(self.batch_size, X.shape[0]) * self.n_ensemble
+        width = max(X.shape[1], *hidden_sizes(self.get_params(deep=False)))
+        with verbosity(self.verbose), blas_threads(n_rows, width, training=True):
             result = train(
                 run.net,
-                self._make_loss(),
+                self._make_loss(run.accelerator),
                 run.optimizer,
                 run.schedule,
                 X,
@@ -395,6 +417,7 @@ class _BaseStabilizedMLP(
                 f"min_learning_rate={self.min_learning_rate} exceeds "
                 f"learning_rate_init={self.learning_rate_init}; lower min_learning_rate."
             )
+        resolve_accelerator(self.accelerator)  # accelerator="numba" without numba fails here, before any work
         return resolve_normalization(params, n_train)
 
     def _apply_class_weight(self, y, sample_weight):
@@ -450,6 +473,7 @@ class _BaseStabilizedMLP(
         self.out_activation_ = self._make_loss().out_activation
         self.inference_gap_ = inference_gap(result.check, run.state.first_epoch_loss)
         self._rng, self._schedule, self._optimizer, self._state = run.rng, run.schedule, run.optimizer, run.state
+        self.accelerator_ = resolve_accelerator(run.accelerator)
 
     # -- inference -----------------------------------------------------------------
 
@@ -458,7 +482,7 @@ class _BaseStabilizedMLP(
         with explained_input_errors(X):
             X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
         dtype = self.net_.params.dtype
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"), blas_threads(X.shape[0], 0, training=False):
             # Scaled in chunks, so prediction never holds a scaled copy of all of X.
             Z = np.concatenate(
                 [

@@ -109,6 +109,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         numerical_embedding=None,
         feature_scale=False,
         n_ensemble=1,
+        accelerator="auto",
         partial_fit_horizon=None,
         standardize_target=True,
     ):
@@ -152,6 +153,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             numerical_embedding=numerical_embedding,
             feature_scale=feature_scale,
             n_ensemble=n_ensemble,
+            accelerator=accelerator,
             partial_fit_horizon=partial_fit_horizon,
         )
         self.standardize_target = standardize_target
@@ -219,8 +221,8 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             return Y, None
         return (Y - self.target_mean_) / self.target_scale_, None
 
-    def _make_loss(self):
-        return nn.SquaredError()
+    def _make_loss(self, accelerator="numpy"):
+        return nn.SquaredError(accelerator=accelerator)
 
     def _score_outputs(self, Z, Y, sample_weight):
         return r2_score(Y, Z, sample_weight=sample_weight)

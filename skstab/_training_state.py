@@ -191,3 +191,5 @@ class Run:
     split_seed: int
     n_validation: int
     spec: dict
+    #: The ``accelerator`` the optimizer, layers and loss were given (see ``choose_accelerator``).
+    accelerator: str = "numpy"

@@ -155,6 +155,16 @@ class Layer(ABC):
         from ``predict`` on a fitted estimator, concurrently or not.
         """
 
+    def fuses_with(self, follower: "Layer", X: np.ndarray) -> bool:
+        """Whether the training passes of this layer and ``follower`` can run as one, on input ``X``.
+
+        A layer that answers True implements ``forward_fused(X, follower,
+        sample_weight=None)``, which also leaves in ``follower`` what its own
+        backward pass would need, and ``backward_fused(dY, need_input_grad)``;
+        :class:`Sequential` calls them in place of the pair's passes.
+        """
+        return False
+
     def infer_owned(self, X: np.ndarray) -> np.ndarray:
         """Like :meth:`infer`, for an ``X`` the caller owns and may see overwritten.
 
@@ -281,19 +291,39 @@ class Sequential:
         :attr:`Layer.uses_sample_weight`; after a layer that stacks the rows
         of several ensemble members, each member's rows get the weights.
         """
-        for layer in self.layers:
+        layers = self.layers
+        fused = []
+        index = 0
+        while index < len(layers):
+            layer = layers[index]
+            follower = layers[index + 1] if training and index + 1 < len(layers) else None
+            if follower is not None and layer.fuses_with(follower, X):
+                weights = _member_weights(sample_weight, X.shape[0]) if layer.uses_sample_weight else None
+                X = layer.forward_fused(X, follower, sample_weight=weights)
+                fused.append(index)
+                index += 2
+                continue
             if layer.uses_sample_weight:
                 weights = _member_weights(sample_weight, X.shape[0])
                 X = layer.forward(X, training=training, sample_weight=weights)
             else:
                 X = layer.forward(X, training=training)
+            index += 1
+        self._fused = tuple(fused)  # a tuple: skops trusts it (a frozenset it does not)
         return X
 
     def backward(self, dY: np.ndarray, *, need_input_grad: bool = False) -> np.ndarray | None:
         """Backpropagate ``dY`` through every layer, filling ``grads``."""
-        last = len(self.layers) - 1
-        for i in range(last, -1, -1):
-            dY = self.layers[i].backward(dY, need_input_grad=need_input_grad or i > 0)
+        fused = getattr(self, "_fused", ())
+        i = len(self.layers) - 1
+        while i >= 0:
+            if i - 1 in fused:
+                # The pair (i - 1, i) ran forward as one kernel; so does its backward pass.
+                dY = self.layers[i - 1].backward_fused(dY, need_input_grad=need_input_grad or i - 1 > 0)
+                i -= 2
+            else:
+                dY = self.layers[i].backward(dY, need_input_grad=need_input_grad or i > 0)
+                i -= 1
         return dY
 
     def infer(self, X, *, chunk_rows: int = INFER_CHUNK_ROWS) -> np.ndarray:

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from ..utils._accelerator import AcceleratedMixin, check_accelerator, fusable
 from ..utils._checks import check_real
 from . import _functional as F
 
@@ -40,7 +41,8 @@ def _repeat_for_members(n_rows, Y, sample_weight):
 class _SmoothedTargets:
     """Label smoothing: targets pulled towards the uniform distribution over ``_n_choices`` outcomes."""
 
-    def __init__(self, label_smoothing: float = 0.0):
+    def __init__(self, label_smoothing: float = 0.0, *, accelerator: str = "numpy"):
+        super().__init__(accelerator=accelerator)
         self.label_smoothing = check_real("label_smoothing", label_smoothing, low=0.0, high=1.0, high_open=True)
 
     def _smooth(self, Y, n_choices):
@@ -56,10 +58,21 @@ class _SmoothedTargets:
         return f"{type(self).__name__}({args})"
 
 
-class _Loss(ABC):
-    """A loss: ``loss(Z, Y, sample_weight) -> (value, dZ)`` plus its output link."""
+class _Loss(AcceleratedMixin, ABC):
+    """A loss: ``loss(Z, Y, sample_weight) -> (value, dZ)`` plus its output link.
+
+    ``accelerator="numba"`` (or ``"auto"`` with numba installed) computes the
+    loss and its gradient in one compiled pass over ``Z`` (float32 or float64,
+    C-contiguous, one row of ``Y`` per row of ``Z``); ``"numpy"`` is the
+    reference.
+    """
 
     out_activation = "identity"
+    #: Name of the kernel of :mod:`skstab.nn._fused` computing this loss and its gradient.
+    _fused_kernel = None
+
+    def __init__(self, *, accelerator: str = "numpy"):
+        self.accelerator = check_accelerator(accelerator)
 
     def link(self, Z: np.ndarray) -> np.ndarray:
         """Map raw outputs to predictions (identity, probabilities...)."""
@@ -91,6 +104,15 @@ class _Loss(ABC):
         if Z.shape[0] != Y.shape[0]:
             Y, sample_weight = _repeat_for_members(Z.shape[0], Y, sample_weight)
         weights, uniform = _row_weights(sample_weight, Z.shape[0], Z.dtype)
+        if self._uses_numba() and fusable(Z, Y):
+            from . import _fused
+
+            dZ = np.empty_like(Z)
+            row_weights = Z[:0, 0] if weights is None else np.ascontiguousarray(weights[:, 0])
+            smoothing = getattr(self, "label_smoothing", 0.0)
+            kernel = getattr(_fused, self._fused_kernel)
+            loss = kernel(Z, Y, row_weights, weights is not None, uniform or 0.0, smoothing, dZ)
+            return float(loss), dZ
         per_row, dZ = self._per_row(Z, Y)
         if weights is None:
             loss = float(per_row.sum(dtype=np.float64)) * uniform
@@ -107,6 +129,12 @@ class _Loss(ABC):
 class SquaredError(_Loss):
     """Half squared error summed over outputs: ``1/2 ||z - y||^2`` per row.
 
+    Parameters
+    ----------
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        ``"numba"`` computes the loss and its gradient in one compiled pass;
+        ``"auto"`` when numba is installed.
+
     Examples
     --------
     >>> import numpy as np
@@ -115,6 +143,8 @@ class SquaredError(_Loss):
     >>> loss, grad.ravel()
     (2.5, array([0.5, 1.5]))
     """
+
+    _fused_kernel = "squared_error"
 
     def _per_row(self, Z, Y):
         D = Z - Y
@@ -130,6 +160,9 @@ class SoftmaxCrossEntropy(_SmoothedTargets, _Loss):
         Share ``eps`` of the target mass spread uniformly over the ``K``
         classes: the loss is taken against ``y * (1 - eps) + eps / K``, which
         keeps the logits from growing without bound on separable data.
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        ``"numba"`` computes the loss and its gradient in one compiled pass;
+        ``"auto"`` when numba is installed.
 
     Examples
     --------
@@ -141,6 +174,7 @@ class SoftmaxCrossEntropy(_SmoothedTargets, _Loss):
     """
 
     out_activation = "softmax"
+    _fused_kernel = "softmax_cross_entropy"
 
     def link(self, Z: np.ndarray) -> np.ndarray:
         return F.softmax(Z)
@@ -170,6 +204,9 @@ class SigmoidCrossEntropy(_SmoothedTargets, _Loss):
     label_smoothing : float, default=0.0
         Share ``eps`` of each output's target spread over its two outcomes:
         the loss is taken against ``y * (1 - eps) + eps / 2``.
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        ``"numba"`` computes the loss and its gradient in one compiled pass;
+        ``"auto"`` when numba is installed.
 
     Examples
     --------
@@ -181,6 +218,7 @@ class SigmoidCrossEntropy(_SmoothedTargets, _Loss):
     """
 
     out_activation = "logistic"
+    _fused_kernel = "sigmoid_cross_entropy"
 
     def link(self, Z: np.ndarray) -> np.ndarray:
         return F.sigmoid(Z)

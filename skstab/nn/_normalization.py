@@ -6,11 +6,25 @@ statistics for inference), layer normalization pools each row over its
 features, group normalization pools each row over groups of features.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
+from ..utils._accelerator import AcceleratedMixin, check_accelerator, fusable
 from ..utils._checks import check_int, check_real
+from ._activations import ReLU
 from ._base import Layer
 from ._functional import moments, normalize_backward, normalize_forward
+
+
+class _FusedCache(NamedTuple):
+    """What the fused backward pass of batch normalization needs."""
+
+    X_hat: np.ndarray
+    Y: np.ndarray
+    relu: bool
+    weights: np.ndarray | None
+    inv_std: np.ndarray
 
 
 class _Norm(Layer):
@@ -76,7 +90,7 @@ class _Norm(Layer):
         return X_hat.reshape(X.shape) * self.params["gamma"] + self.params["beta"]
 
 
-class BatchNorm(_Norm):
+class BatchNorm(AcceleratedMixin, _Norm):
     """Batch normalization with running statistics frozen at inference.
 
     In training, each feature is normalized with the (optionally weighted) mean
@@ -127,13 +141,87 @@ class BatchNorm(_Norm):
     uses_sample_weight = True
     has_running_statistics = True
 
-    def __init__(self, n_features: int | None = None, *, momentum: float = 0.9, epsilon: float = 1e-5):
+    def __init__(
+        self,
+        n_features: int | None = None,
+        *,
+        momentum: float = 0.9,
+        epsilon: float = 1e-5,
+        accelerator: str = "numpy",
+    ):
         super().__init__(n_features, epsilon=epsilon)
         self.momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        self.accelerator = check_accelerator(accelerator)
 
     def forward(self, X: np.ndarray, *, training: bool, sample_weight: np.ndarray | None = None) -> np.ndarray:
         """Normalize ``X``; in training, with the batch's statistics weighted by ``sample_weight``."""
+        if training and self._uses_numba() and fusable(X):
+            return self._forward_fused(X, sample_weight, relu=False)
         return self._forward(X, training, sample_weight)
+
+    def fuses_with(self, follower: Layer, X: np.ndarray) -> bool:
+        """Whether a training forward pass on ``X`` can run this layer and ``follower`` as one kernel."""
+        return type(follower) is ReLU and self._uses_numba() and fusable(X)
+
+    def forward_fused(self, X: np.ndarray, follower: Layer, *, sample_weight: np.ndarray | None = None) -> np.ndarray:
+        """Training forward pass of this layer then ``follower`` (a ReLU, see :meth:`fuses_with`)."""
+        A = self._forward_fused(X, sample_weight, relu=True)
+        follower._cache = A
+        return A
+
+    def backward_fused(self, dA: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
+        """Backward pass through the ReLU fused by :meth:`forward_fused`, then this layer."""
+        return self.backward(dA, need_input_grad=need_input_grad)
+
+    def _forward_fused(self, X, sample_weight, relu):
+        from . import _fused
+
+        weights = None
+        if sample_weight is not None:
+            weights = self._batch_weights(sample_weight, X.dtype)[:, 0]
+        d = X.shape[1]
+        X_hat = self._workspace("X_hat", X.shape, X.dtype)
+        Y = self._workspace("Y", X.shape, X.dtype)
+        mean, var, inv_std = (self._workspace(name, (d,), X.dtype) for name in ("mean", "var", "inv_std"))
+        empty = X[:0, 0]
+        _fused.batch_norm_forward(
+            X, empty if weights is None else weights, weights is not None,
+            self.params["gamma"], self.params["beta"], self.epsilon, relu, X_hat, Y, mean, var, inv_std,
+        )  # fmt: skip
+        self._update_running(mean, var)
+        self._cache = _FusedCache(X_hat, Y, relu, weights, inv_std)
+        return Y
+
+    def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
+        cache = self._cache
+        if not isinstance(cache, _FusedCache):
+            return super().backward(dY, need_input_grad=need_input_grad)
+        from . import _fused
+
+        dY = np.ascontiguousarray(dY, dtype=cache.X_hat.dtype)
+        dX = self._workspace("dX", dY.shape, dY.dtype)
+        weights = cache.weights
+        _fused.batch_norm_backward(
+            dY, cache.X_hat, cache.Y, cache.relu, dY[:0, 0] if weights is None else weights, weights is not None,
+            self.params["gamma"], cache.inv_std, self.grads["gamma"], self.grads["beta"], dX, need_input_grad,
+        )  # fmt: skip
+        return dX if need_input_grad else None
+
+    def _batch_weights(self, sample_weight, dtype):
+        """Row weights ``w / sum(w)`` as a column of ``dtype``; a ValueError if they sum to zero."""
+        total = sample_weight.sum()
+        if not total > 0:
+            raise ValueError(
+                f"The batch's sample weights sum to {total}; batch statistics need a positive total weight."
+            )
+        return (sample_weight / total).astype(dtype, copy=False)[:, None]
+
+    def _update_running(self, mean, var):
+        running_mean, running_var = self.buffers["running_mean"], self.buffers["running_var"]
+        running_mean *= self.momentum
+        running_mean += (1 - self.momentum) * mean
+        running_var *= self.momentum
+        running_var += (1 - self.momentum) * var
 
     def _init_buffers(self, n_in):
         return {"running_mean": np.zeros(n_in), "running_var": np.ones(n_in)}
@@ -144,19 +232,9 @@ class BatchNorm(_Norm):
             centred = np.subtract(X, running_mean, out=out)
             X_hat, inv_std = normalize_forward(centred, running_var, self.epsilon, out=centred)
             return X_hat, inv_std, None, True
-        weights = None
-        if sample_weight is not None:
-            total = sample_weight.sum()
-            if not total > 0:
-                raise ValueError(
-                    f"The batch's sample weights sum to {total}; batch statistics need a positive total weight."
-                )
-            weights = (sample_weight / total).astype(X.dtype, copy=False)[:, None]
+        weights = None if sample_weight is None else self._batch_weights(sample_weight, X.dtype)
         mean, var, centred = moments(X, 0, weights, out=out)
-        running_mean *= self.momentum
-        running_mean += (1 - self.momentum) * mean[0]
-        running_var *= self.momentum
-        running_var += (1 - self.momentum) * var[0]
+        self._update_running(mean[0], var[0])
         X_hat, inv_std = normalize_forward(centred, var, self.epsilon, out=centred)
         return X_hat, inv_std, weights, False
 

@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from ..utils._accelerator import check_accelerator, resolve_accelerator
 from ..utils._checks import check_int, check_real
 
 __all__ = ["Optimizer"]
@@ -89,6 +90,14 @@ class Optimizer(ABC):
         (:attr:`skstab.nn.Sequential.lr_factors`). Real, finite and
         non-negative; checked like ``decay_mask``. ``None`` (all ones) costs
         nothing.
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        How a step computes. ``"numpy"``: a short fixed sequence of in-place
+        numpy calls, the reference. ``"numba"``: one compiled pass over the
+        buffers (numba must be installed: ``pip install skstab[fast]``);
+        float32 and float64 contiguous buffers only, others fall back to
+        numpy. ``"auto"``: numba when it is installed. The two agree to the
+        rounding of the buffers' dtype. The estimators pass their own
+        ``accelerator`` parameter here.
 
     Attributes
     ----------
@@ -104,14 +113,15 @@ class Optimizer(ABC):
 
     # In constructor order; ``state_dict`` saves them and ``load_state_dict``
     # passes them back to the constructor, which validates them.
-    _hyperparameter_names = ("weight_decay", "decay_mask", "lr_factors")
+    _hyperparameter_names = ("weight_decay", "decay_mask", "lr_factors", "accelerator")
     # Per-parameter state arrays, allocated at their first use.
     _buffer_names = ()
     # Scalar state, kept as Python floats in attributes ``"_" + name``.
     _scalar_state_names = ()
 
-    def __init__(self, *, weight_decay: float = 0.0, decay_mask=None, lr_factors=None):
+    def __init__(self, *, weight_decay: float = 0.0, decay_mask=None, lr_factors=None, accelerator: str = "numpy"):
         self.weight_decay = check_real("weight_decay", weight_decay, low=0.0)
+        self.accelerator = check_accelerator(accelerator)
         self.decay_mask = _check_per_parameter("decay_mask", decay_mask)
         self.lr_factors = _check_per_parameter("lr_factors", lr_factors)
         self._t = 0
@@ -128,6 +138,8 @@ class Optimizer(ABC):
         self._factors = None
         self._decay_rates = None
         self._work = {}
+        self._fused = None
+        self._empty = None
 
     @property
     def t(self) -> int:
@@ -191,6 +203,30 @@ class Optimizer(ABC):
             # Decoupled decay follows each parameter's learning rate: mask * factor.
             self._decay_rates = self._factors if self._mask is None else self._mask * self._factors
         self._shape, self._dtype = params.shape, params.dtype
+        if resolve_accelerator(self.accelerator) == "numba":
+            from . import _fused
+
+            self._fused = _fused
+            self._empty = np.empty(0, dtype=params.dtype)
+
+    def _kernels(self, params, grads):
+        """The fused kernels (:mod:`skstab.optim._fused`) when this step can use them, else ``None``."""
+        if self._fused is None or not (params.flags.c_contiguous and grads.flags.c_contiguous):
+            return None
+        return self._fused
+
+    def _per_parameter_arguments(self):
+        """``(mask, factors, has_mask, has_factors)`` as the fused kernels take them."""
+        mask = self._empty if self._mask is None else self._mask
+        factors = self._empty if self._factors is None else self._factors
+        return mask, factors, self._mask is not None, self._factors is not None
+
+    def _dense_per_parameter_arguments(self):
+        """``(mask, factors)`` with an all-ones array for each the optimizer does not have."""
+        ones = self._work.get("ones")
+        if ones is None and (self._mask is None or self._factors is None):
+            ones = self._work["ones"] = np.ones(self._shape, dtype=self._dtype)
+        return (ones if self._mask is None else self._mask), (ones if self._factors is None else self._factors)
 
     def _buffer(self, name):
         """Per-parameter state array ``name``, zero-initialised at its first use."""
@@ -297,12 +333,14 @@ class Optimizer(ABC):
         # of the pickle; the next step rebuilds them, as after load_state_dict.
         state = self.__dict__.copy()
         state.update(_shape=None, _dtype=None, _mask=None, _decay_blocks=None, _work={})
-        state.update(_factors=None, _decay_rates=None)
+        state.update(_factors=None, _decay_rates=None, _fused=None, _empty=None)
         return state
 
     def __setstate__(self, state):
         # Optimizers pickled before per-parameter learning-rate factors existed had none.
-        self.__dict__.update({"lr_factors": None, "_factors": None, "_decay_rates": None, **state})
+        # Those pickled before the accelerator choice computed with numpy.
+        defaults = {"lr_factors": None, "_factors": None, "_decay_rates": None, "accelerator": "numpy"}
+        self.__dict__.update({**defaults, "_fused": None, "_empty": None, **state})
 
     def __repr__(self):
         args = []

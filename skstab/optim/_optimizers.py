@@ -34,6 +34,9 @@ class SGD(Optimizer):
     lr_factors : array-like of shape (n_params,), default=None
         Per-parameter multiplier of the learning rate (see
         :class:`~skstab.optim.Optimizer`); ``None`` for all ones.
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        ``"numba"`` runs the step as one compiled pass (see
+        :class:`~skstab.optim.Optimizer`); ``"auto"`` when numba is installed.
 
     Attributes
     ----------
@@ -70,7 +73,7 @@ class SGD(Optimizer):
     array([0.75, 2.25])
     """
 
-    _hyperparameter_names = ("momentum", "nesterov", "weight_decay", "decay_mask", "lr_factors")
+    _hyperparameter_names = ("momentum", "nesterov", "weight_decay", "decay_mask", "lr_factors", "accelerator")
     _buffer_names = ("momentum_buffer",)
 
     def __init__(
@@ -81,8 +84,11 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         decay_mask=None,
         lr_factors=None,
+        accelerator: str = "numpy",
     ):
-        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask, lr_factors=lr_factors)
+        super().__init__(
+            weight_decay=weight_decay, decay_mask=decay_mask, lr_factors=lr_factors, accelerator=accelerator
+        )
         self.momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise TypeError(f"Invalid nesterov: {nesterov!r} (expected a bool)")
@@ -91,6 +97,15 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def _update(self, params, grads, lr):
+        kernels = self._kernels(params, grads)
+        if kernels is not None:
+            velocity = self._empty if self.momentum == 0.0 else self._buffer("momentum_buffer")
+            mask, factors, has_mask, has_factors = self._per_parameter_arguments()
+            kernels.sgd_step(
+                params, grads, velocity, mask, factors, has_mask, has_factors,
+                self.weight_decay, lr, self.momentum, self.nesterov,
+            )  # fmt: skip
+            return
         grads = self._apply_weight_decay(params, grads, lr)
         delta = self._scratch("delta")
         mu = self.momentum
@@ -131,6 +146,9 @@ class Adam(Optimizer):
     lr_factors : array-like of shape (n_params,), default=None
         Per-parameter multiplier of the learning rate (see
         :class:`~skstab.optim.Optimizer`); ``None`` for all ones.
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        ``"numba"`` runs the step as one compiled pass (see
+        :class:`~skstab.optim.Optimizer`); ``"auto"`` when numba is installed.
     beta_1_warmup_steps : int, default=0
         Number of steps over which :math:`\beta_1` ramps linearly from
         ``beta_1_initial`` to ``beta_1``. ``0`` disables the warmup.
@@ -207,6 +225,7 @@ class Adam(Optimizer):
         "beta_1_warmup_steps",
         "beta_1_initial",
         "lr_factors",
+        "accelerator",
     )
     _buffer_names = ("m", "v")
     _scalar_state_names = ("beta_1_product", "beta_2_product")
@@ -222,8 +241,11 @@ class Adam(Optimizer):
         beta_1_warmup_steps: int = 0,
         beta_1_initial: float = 0.5,
         lr_factors=None,
+        accelerator: str = "numpy",
     ):
-        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask, lr_factors=lr_factors)
+        super().__init__(
+            weight_decay=weight_decay, decay_mask=decay_mask, lr_factors=lr_factors, accelerator=accelerator
+        )
         self.beta_1 = check_real("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
         self.beta_2 = check_real("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
         self.epsilon = check_real("epsilon", epsilon, low=0.0, low_open=True)
@@ -249,13 +271,28 @@ class Adam(Optimizer):
             return self.beta_1
         return self.beta_1_initial + (self.beta_1 - self.beta_1_initial) * ((t - 1) / warmup)
 
+    #: Whether ``weight_decay`` shrinks the parameters directly (AdamW) instead of adding to the gradient.
+    _decoupled_decay = False
+
     def _update(self, params, grads, lr):
-        grads = self._apply_weight_decay(params, grads, lr)
+        kernels = self._kernels(params, grads)
+        if kernels is None:
+            grads = self._apply_weight_decay(params, grads, lr)
         m, v = self._buffer("m"), self._buffer("v")
-        tmp = self._scratch("tmp")
         beta_1, beta_2 = self.beta_1_at(self._t), self.beta_2
         self._beta_1_product *= beta_1
         self._beta_2_product *= beta_2
+        if kernels is not None:
+            root_c2 = math.sqrt(1.0 - self._beta_2_product)
+            step_scale = lr * root_c2 / (1.0 - self._beta_1_product)
+            decoupled = lr * self.weight_decay if self._decoupled_decay else 0.0
+            l2 = 0.0 if self._decoupled_decay else self.weight_decay
+            mask, factors = self._dense_per_parameter_arguments()
+            kernels.adam_step(
+                params, grads, m, v, mask, factors, beta_1, beta_2, self.epsilon * root_c2, step_scale, l2, decoupled
+            )
+            return
+        tmp = self._scratch("tmp")
 
         m *= beta_1
         np.multiply(grads, 1.0 - beta_1, out=tmp)
@@ -296,6 +333,9 @@ class AdamW(Adam):
     lr_factors : array-like of shape (n_params,), default=None
         Per-parameter multiplier of the learning rate, applied to both the
         Adam step and the decoupled decay; ``None`` for all ones.
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        ``"numba"`` runs the step as one compiled pass (see
+        :class:`~skstab.optim.Optimizer`); ``"auto"`` when numba is installed.
     beta_1_warmup_steps : int, default=0
         Number of steps over which :math:`\beta_1` ramps linearly from
         ``beta_1_initial`` to ``beta_1`` (see :class:`Adam`).
@@ -347,6 +387,7 @@ class AdamW(Adam):
         beta_1_warmup_steps: int = 0,
         beta_1_initial: float = 0.5,
         lr_factors=None,
+        accelerator: str = "numpy",
     ):
         super().__init__(
             beta_1=beta_1,
@@ -357,7 +398,10 @@ class AdamW(Adam):
             beta_1_warmup_steps=beta_1_warmup_steps,
             beta_1_initial=beta_1_initial,
             lr_factors=lr_factors,
+            accelerator=accelerator,
         )
+
+    _decoupled_decay = True
 
     def _apply_weight_decay(self, params, grads, lr):
         rate = lr * self.weight_decay
@@ -402,6 +446,9 @@ class RMSProp(Optimizer):
     lr_factors : array-like of shape (n_params,), default=None
         Per-parameter multiplier of the learning rate (see
         :class:`~skstab.optim.Optimizer`); ``None`` for all ones.
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        ``"numba"`` runs the step as one compiled pass (see
+        :class:`~skstab.optim.Optimizer`); ``"auto"`` when numba is installed.
 
     Attributes
     ----------
@@ -437,7 +484,15 @@ class RMSProp(Optimizer):
     array([0.98])
     """
 
-    _hyperparameter_names = ("alpha", "epsilon", "momentum", "weight_decay", "decay_mask", "lr_factors")
+    _hyperparameter_names = (
+        "alpha",
+        "epsilon",
+        "momentum",
+        "weight_decay",
+        "decay_mask",
+        "lr_factors",
+        "accelerator",
+    )
     _buffer_names = ("v", "momentum_buffer")
 
     def __init__(
@@ -449,13 +504,26 @@ class RMSProp(Optimizer):
         weight_decay: float = 0.0,
         decay_mask=None,
         lr_factors=None,
+        accelerator: str = "numpy",
     ):
-        super().__init__(weight_decay=weight_decay, decay_mask=decay_mask, lr_factors=lr_factors)
+        super().__init__(
+            weight_decay=weight_decay, decay_mask=decay_mask, lr_factors=lr_factors, accelerator=accelerator
+        )
         self.alpha = check_real("alpha", alpha, low=0.0, high=1.0, high_open=True)
         self.epsilon = check_real("epsilon", epsilon, low=0.0, low_open=True)
         self.momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
 
     def _update(self, params, grads, lr):
+        kernels = self._kernels(params, grads)
+        if kernels is not None:
+            v = self._buffer("v")
+            velocity = self._buffer("momentum_buffer") if self.momentum > 0.0 else self._empty
+            mask, factors, has_mask, has_factors = self._per_parameter_arguments()
+            kernels.rmsprop_step(
+                params, grads, v, velocity, mask, factors, has_mask, has_factors,
+                self.weight_decay, lr, self.alpha, self.epsilon, self.momentum,
+            )  # fmt: skip
+            return
         grads = self._apply_weight_decay(params, grads, lr)
         v = self._buffer("v")
         tmp = self._scratch("tmp")

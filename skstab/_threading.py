@@ -1,0 +1,97 @@
+"""How many BLAS threads training and prediction use.
+
+The matrix products of a minibatch are small: at 32 rows by 256 units a
+product takes tens of microseconds, and waking a second BLAS thread for each
+of them costs about as much as it saves when the machine is idle and several
+times more when the cores are busy (measured on a 2-core machine: two
+threads ran the three products of a (32, 256) layer 5 times slower than one
+while another process kept both cores busy, and 1.5 times faster on an idle
+machine, for an epoch only 8% faster). Several fits running side by side
+(``n_jobs`` in a search, or separate processes) each asking for every core
+is oversubscription. So:
+
+* training runs BLAS on one thread when ``batch rows x widest layer`` is below
+  :data:`SMALL_PRODUCT`, or when it runs inside joblib parallelism;
+* prediction runs BLAS on one thread inside joblib parallelism only (its
+  chunks of thousands of rows gain from threads, and OpenBLAS already keeps
+  tiny products on one thread);
+* a limit is only ever lowered, to one thread, for the duration of the call,
+  and the previous limits are restored after it: a user's own
+  ``threadpoolctl.threadpool_limits`` is respected, never raised.
+
+Limits are process-wide (a BLAS property), so fits running in threads of one
+process share one limit: the first to enter sets it, the last to leave
+restores what was there before (:class:`_SharedSingleThread`). Without that
+count, a thread finishing first would restore two threads under a fit still
+running, and the last one would then "restore" one thread for good. This is
+the one piece of module-level state here, and it mirrors state that BLAS
+itself keeps per process. With OpenBLAS built on pthreads (numpy's wheels) a
+limit set from a worker thread is not always honoured once BLAS's own thread
+pool is running (observed with OpenBLAS 0.3.31; see joblib/threadpoolctl#205):
+thread-based parallelism (``prefer="threads"``) is therefore best combined
+with ``threadpool_limits(1)`` around it, while process workers (joblib's
+default, loky) get one thread reliably.
+"""
+
+import contextlib
+import threading
+
+#: Batch rows x widest layer below which training products get one BLAS thread.
+SMALL_PRODUCT = 16_384
+
+
+def in_joblib_parallelism() -> bool:
+    """Whether this runs inside a joblib worker, or under ``parallel_config(n_jobs=...)`` asking for several jobs."""
+    from joblib.parallel import get_active_backend
+
+    backend, n_jobs = get_active_backend()
+    if (getattr(backend, "nesting_level", None) or 0) > 0:
+        return True
+    return n_jobs is not None and n_jobs != 1
+
+
+def blas_threads(n_rows: int, width: int, *, training: bool):
+    """A context manager under which BLAS uses one thread if the policy above says so; else no change.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of one matrix product: the batch (times the ensemble members).
+    width : int
+        Widest layer of the network.
+    training : bool
+        Whether the products are a training step's (else prediction's).
+    """
+    single = in_joblib_parallelism() or (training and n_rows * width < SMALL_PRODUCT)
+    if not single:
+        return contextlib.nullcontext()
+    return _ONE_THREAD.hold()
+
+
+class _SharedSingleThread:
+    """One BLAS thread while any holder is inside :meth:`hold`; the limits before the first restored after the last."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._limiter = None
+
+    @contextlib.contextmanager
+    def hold(self):
+        with self._lock:
+            if self._holders == 0:
+                from threadpoolctl import threadpool_limits
+
+                self._limiter = threadpool_limits(limits=1, user_api="blas")
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0:
+                    self._limiter.restore_original_limits()
+                    self._limiter = None
+
+
+_ONE_THREAD = _SharedSingleThread()

@@ -1,0 +1,110 @@
+"""The BLAS threading policy of fit and predict (``skstab/_threading.py``)."""
+
+import numpy as np
+import pytest
+from joblib import Parallel, delayed, parallel_config
+from sklearn.datasets import make_classification
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from skstab import StabilizedMLPClassifier
+from skstab._threading import SMALL_PRODUCT
+from skstab.optim import OPTIMIZERS, AdamW
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def _blas_threads():
+    """The largest thread count of the loaded BLAS libraries."""
+    return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+
+
+class ThreadRecordingAdamW(AdamW):
+    """AdamW that records the BLAS thread count of its first step in a list shared through the class."""
+
+    seen = []
+
+    def _update(self, params, grads, lr):
+        if self._t == 1:
+            type(self).seen.append(_blas_threads())
+        super()._update(params, grads, lr)
+
+
+@pytest.fixture
+def recording(monkeypatch):
+    monkeypatch.setitem(OPTIMIZERS, "recording", ThreadRecordingAdamW)
+    monkeypatch.setattr(ThreadRecordingAdamW, "seen", [])
+    return ThreadRecordingAdamW.seen
+
+
+def _fit(hidden=(8,), batch_size=16):
+    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
+    model = StabilizedMLPClassifier(hidden, batch_size=batch_size, max_iter=1, optimizer="recording", random_state=0)
+    return model.fit(X, y)
+
+
+def test_user_limit_holds_inside_training_and_after(recording):
+    with threadpool_limits(1, user_api="blas"):
+        _fit(hidden=(512,), batch_size=64)  # a large product, which alone would keep the threads
+        assert _blas_threads() == 1
+    assert recording == [1]
+
+
+def test_small_problem_trains_on_one_thread_and_restores_the_limit(recording):
+    before = _blas_threads()
+    assert 16 * 8 < SMALL_PRODUCT
+    _fit()
+    assert recording == [1]
+    assert _blas_threads() == before
+
+
+def test_large_problem_keeps_the_threads(recording):
+    before = _blas_threads()
+    assert 64 * 512 >= SMALL_PRODUCT
+    _fit(hidden=(512,), batch_size=64)
+    assert recording == [before]
+
+
+def _threads_under_policy():
+    """In a worker: whether joblib parallelism is seen, and the BLAS threads a large training product gets."""
+    from skstab._threading import blas_threads, in_joblib_parallelism
+
+    with blas_threads(64, 512, training=True):
+        return in_joblib_parallelism(), _blas_threads()
+
+
+def test_process_workers_get_one_thread():
+    results = Parallel(n_jobs=2)(delayed(_threads_under_policy)() for _ in range(2))
+    assert results == [(True, 1), (True, 1)]
+
+
+def test_parallel_config_gives_one_thread_and_restores_it(recording):
+    before = _blas_threads()
+    with parallel_config(n_jobs=2):
+        _fit(hidden=(512,), batch_size=64)
+    assert recording == [1]
+    assert _blas_threads() == before
+
+
+def test_limit_is_restored_after_overlapping_fits_in_threads(recording):
+    # BLAS limits are process-wide: the last fit to finish restores the limit the first one found.
+    before = _blas_threads()
+    Parallel(n_jobs=4, prefer="threads")(delayed(_fit)() for _ in range(8))
+    assert _blas_threads() == before
+    assert len(recording) == 8
+
+
+def test_prediction_under_parallel_config_uses_one_thread(monkeypatch):
+    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
+    model = StabilizedMLPClassifier((8,), max_iter=1, random_state=0).fit(X, y)
+    seen = []
+    infer = type(model.net_).infer
+
+    def recording_infer(self, X, **kwargs):
+        seen.append(_blas_threads())
+        return infer(self, X, **kwargs)
+
+    monkeypatch.setattr(type(model.net_), "infer", recording_infer)
+    with parallel_config(n_jobs=2):
+        in_parallel = model.predict(X)
+    np.testing.assert_array_equal(model.predict(X), in_parallel)
+    assert seen[0] == 1
