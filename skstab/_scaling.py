@@ -7,6 +7,8 @@ weighted, with weights acting as repeated rows, and ignores NaN; zero-weight
 rows count nowhere.
 """
 
+import functools
+
 import numpy as np
 from scipy import sparse
 
@@ -65,6 +67,24 @@ def _observed_range(X, sample_weight):
         )
 
 
+#: Values per block of columns the statistics work on: it bounds their float64
+#: temporaries (32 MB each) whatever the size of X.
+STATISTICS_BLOCK_VALUES = 2**22
+
+
+def _by_column_blocks(statistics):
+    """Run ``statistics(X, sample_weight)`` on blocks of columns, so its temporaries never hold all of X."""
+
+    @functools.wraps(statistics)
+    def blocked(X, sample_weight=None):
+        width = max(1, STATISTICS_BLOCK_VALUES // max(X.shape[0], 1))
+        blocks = [statistics(X[:, start : start + width], sample_weight) for start in range(0, X.shape[1], width)]
+        return tuple(np.concatenate(parts) for parts in zip(*blocks))
+
+    return blocked
+
+
+@_by_column_blocks
 def robust_statistics(X, sample_weight=None):
     """Median centre and inter-quartile scale of each column.
 
@@ -90,6 +110,7 @@ def robust_statistics(X, sample_weight=None):
     return median, np.where(scale > 0, scale, 1.0)
 
 
+@_by_column_blocks
 def standard_statistics(X, sample_weight=None):
     """Mean and population standard deviation of each column (1 for a constant column)."""
     X = np.asarray(X, dtype=np.float64)
