@@ -9,7 +9,7 @@ into predictions.
 
 import copy
 from abc import ABCMeta, abstractmethod
-from dataclasses import fields, replace
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -40,7 +40,7 @@ from ._presets import _ConfigMixin
 from ._scaling import fit_input_scaling, scale_inputs
 from ._threading import blas_threads
 from ._training import STREAM_LOSS_SMOOTHING, train
-from ._training_state import Run, Settings, TrainingState
+from ._training_state import Run, Settings, TrainingState, state_as_builtins, state_from_builtins
 from .utils._accelerator import ACCELERATORS, resolve_accelerator
 from .utils._doc_links import DocLinkMixin
 from .utils._inputs import check_finite_outputs, check_range, explained_input_errors
@@ -193,18 +193,10 @@ class _BaseStabilizedMLP(
     # -- persistence -------------------------------------------------------------
 
     def __getstate__(self):
-        state = super().__getstate__()
-        training = state.get("_state")
-        if isinstance(training, TrainingState):
-            # Builtins and numpy arrays only, so skops.io trusts it without a private type.
-            state["_state"] = {item.name: getattr(training, item.name) for item in fields(training)}
-        return state
+        return state_as_builtins(super().__getstate__())
 
     def __setstate__(self, state):
-        state = dict(state)
-        if isinstance(state.get("_state"), dict):
-            state["_state"] = TrainingState(**state["_state"])
-        super().__setstate__(state)
+        super().__setstate__(state_from_builtins(state))
 
     # -- hooks for the subclasses ------------------------------------------------
 
@@ -336,17 +328,8 @@ class _BaseStabilizedMLP(
             check_same_network(getattr(self, "_net_spec", None), params, normalization, incremental)
         spec = network_spec(params, normalization, net.params.dtype)
         if incremental and not first_pass:
-            return Run(
-                net,
-                self._optimizer,
-                self._schedule,
-                self._state,
-                rng,
-                split_seed,
-                n_validation,
-                spec,
-                params["accelerator"],
-            )
+            resumed = (self._optimizer, self._schedule, self._state)
+            return Run(net, *resumed, rng, split_seed, n_validation, spec, params["accelerator"])
         steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
         schedule = build_schedule(stream_plan(params) if incremental else params, steps)
         optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps, net.lr_factors)

@@ -1,7 +1,7 @@
 """What the training loop takes and gives back: its settings, the state carried between calls, its history."""
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -193,3 +193,25 @@ class Run:
     spec: dict
     #: The ``accelerator`` the optimizer, layers and loss were given (see ``choose_accelerator``).
     accelerator: str = "numpy"
+
+
+def state_as_builtins(estimator_state):
+    """An estimator's pickled state with its :class:`TrainingState` as a dict of builtins and arrays.
+
+    So that skops trusts a saved model without a private type.
+    """
+    training = estimator_state.get("_state")
+    if isinstance(training, TrainingState):
+        estimator_state = {
+            **estimator_state,
+            "_state": {item.name: getattr(training, item.name) for item in fields(training)},
+        }
+    return estimator_state
+
+
+def state_from_builtins(estimator_state):
+    """Undo :func:`state_as_builtins`."""
+    estimator_state = dict(estimator_state)
+    if isinstance(estimator_state.get("_state"), dict):
+        estimator_state["_state"] = TrainingState(**estimator_state["_state"])
+    return estimator_state
