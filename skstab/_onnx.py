@@ -11,9 +11,14 @@ followed by frozen batch normalization folded into one ``MatMul`` and ``Add``
 exactly as :meth:`skstab.nn.Sequential.infer` folds them, layer and group
 normalization built from ``ReduceMean``, ``Sqrt`` and elementwise operators
 (no opset 17 ``LayerNormalization``), then the output link of the loss and
-the classifier's decision rule. Classifiers follow skl2onnx's convention: a
-label output and a probability output, the latter a list of dictionaries
-(``ZipMap``) unless the option ``zipmap=False`` asks for a plain tensor.
+the classifier's decision rule. An ensemble (``n_ensemble > 1``) of
+:class:`~skstab.nn.BatchEnsembleDense` layers keeps the members' rows stacked,
+shape (k * n, width), between layers, so the row-wise layers are emitted as
+for one network, and its output layer averages the members as
+:meth:`skstab.nn.BatchEnsembleDense.infer` does. Classifiers follow
+skl2onnx's convention: a label output and a probability output, the latter a
+list of dictionaries (``ZipMap``) unless the option ``zipmap=False`` asks for
+a plain tensor.
 """
 
 import numpy as np
@@ -196,11 +201,11 @@ class _Graph:
         """The operator's input cast to the graph's float type."""
         return self.node("Cast", [operator.inputs[0].full_name], to=self.proto)
 
-    def reduce_mean(self, x, axis):
-        """Mean over ``axis``, kept as a length-one axis; axes became an input in opset 18."""
+    def reduce(self, op_type, x, axis, keepdims=1):
+        """A reduction (``ReduceMean``, ``ReduceLogSumExp``) over ``axis``; axes became an input in opset 18."""
         if self.container.target_opset is None or self.container.target_opset >= 18:
-            return self.node("ReduceMean", [x, self.const([axis], np.int64, "axes")], keepdims=1)
-        return self.node("ReduceMean", [x], axes=[axis], keepdims=1)
+            return self.node(op_type, [x, self.const([axis], np.int64, "axes")], keepdims=keepdims)
+        return self.node(op_type, [x], axes=[axis], keepdims=keepdims)
 
     def affine(self, x, scale, shift):
         """``x * scale + shift`` per feature."""
@@ -238,23 +243,31 @@ def _network(g, model, x):
     while index < len(layers):
         layer = layers[index]
         follower = layers[index + 1] if index + 1 < len(layers) else None
-        affine = follower.inference_affine() if follower is not None and type(layer) is nn.Dense else None
-        if affine is not None:
-            # The fold of Sequential._infer_chunk, with the same arithmetic in the network's dtype.
-            scale, shift = affine
-            x = g.dense(x, layer.params["W"] * scale, layer.params["b"] * scale + shift)
-            index += 2
-        else:
-            x = _layer(g, layer, x)
-            index += 1
+        absorbs = follower is not None and type(layer) in (nn.Dense, nn.BatchEnsembleDense)
+        affine = follower.inference_affine() if absorbs else None
+        x = _layer(g, layer, x, folded=affine)
+        index += 1 if affine is None else 2
     return x
 
 
-def _layer(g, layer, x):
-    """Emit one layer's inference; a TypeError names a layer type the export does not know."""
+def _layer(g, layer, x, folded=None):
+    """Emit one layer's inference, a dense layer's followed by the ``folded`` (scale, shift) if given.
+
+    A TypeError names a layer type the export does not know.
+    """
     kind = type(layer)
+    # The folds of Dense.infer_folded and BatchEnsembleDense.infer_folded, with the same arithmetic in the
+    # network's dtype, so that the graph rounds as predict does.
     if kind is nn.Dense:
-        return g.dense(x, layer.params["W"], layer.params["b"])
+        W, b = layer.params["W"], layer.params["b"]
+        if folded is not None:
+            W, b = W * folded[0], b * folded[0] + folded[1]
+        return g.dense(x, W, b)
+    if kind is nn.BatchEnsembleDense:
+        s, b = layer.params["s"], layer.params["b"]
+        if folded is not None:
+            s, b = s * folded[0], b * folded[0] + folded[1]
+        return _batch_ensemble(g, layer, x, s, b)
     if kind in (nn.LayerNorm, nn.GroupNorm):
         return _group_norm(g, layer, x)
     if kind in _ACTIVATION_OPS:
@@ -276,8 +289,8 @@ def _layer(g, layer, x):
         return g.affine(x, *affine)
     raise TypeError(
         f"{kind.__name__} layers are not supported by skstab's ONNX export yet; supported layers are "
-        "Dense, BatchNorm, LayerNorm, GroupNorm, FeatureScale, Dropout and the activations identity, logistic, tanh, "
-        "relu, gelu and prelu."
+        "Dense, BatchEnsembleDense, BatchNorm, LayerNorm, GroupNorm, FeatureScale, Dropout and the activations "
+        "identity, logistic, tanh, relu, gelu and prelu."
     )
 
 
@@ -290,13 +303,47 @@ def _group_norm(g, layer, x):
         shape = g.const([-1, n_groups, gamma.size // n_groups], np.int64, "shape")
         grouped = g.node("Reshape", [x, shape])
     axis = 2 if n_groups > 1 else 1
-    centred = g.node("Sub", [grouped, g.reduce_mean(grouped, axis)])
-    var = g.reduce_mean(g.node("Mul", [centred, centred]), axis)
+    centred = g.node("Sub", [grouped, g.reduce("ReduceMean", grouped, axis)])
+    var = g.reduce("ReduceMean", g.node("Mul", [centred, centred]), axis)
     inv_std = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [var, g.const(layer.epsilon)])])])
     x_hat = g.node("Mul", [centred, inv_std])
     if n_groups > 1:
         x_hat = g.node("Reshape", [x_hat, g.const([-1, gamma.size], np.int64, "shape")])
     return g.affine(x_hat, gamma, beta)
+
+
+def _batch_ensemble(g, layer, x, s, b):
+    """Member i's rows ``((x_i * r_i) @ W) * s_i + b_i`` as batch_ensemble_forward, through (k, n, width) tensors.
+
+    The input is (n, d) rows shared by the members (``first``) or (k * n, d)
+    stacked rows; the output is stacked (k * n, width) rows, or the n rows of
+    the members' average on an output layer.
+    """
+    k = layer.n_members
+    n_in, n_out = layer.params["W"].shape
+    if not layer.first:
+        x = g.node("Reshape", [x, g.const([k, -1, n_in], np.int64, "shape")])
+    # (n, d) or (k, n, d) times (k, 1, d) broadcasts to (k, n, d), as in numpy.
+    x = g.node("Mul", [x, g.const(layer.params["r"][:, None, :], name="r")])
+    x = g.node("MatMul", [x, g.const(layer.params["W"], name="W")])
+    x = g.node("Add", [g.node("Mul", [x, g.const(s[:, None, :], name="s")]), g.const(b[:, None, :], name="b")])
+    if layer.average is None:
+        return g.node("Reshape", [x, g.const([-1, n_out], np.int64, "shape")])
+    if layer.average == "identity":
+        return g.reduce("ReduceMean", x, 0, keepdims=0)
+    if layer.average == "softmax":
+        # Log of the mean of the members' softmax probabilities.
+        log_p = g.reduce("ReduceLogSumExp", g.node("LogSoftmax", [x], axis=-1), 0, keepdims=0)
+        return g.node("Sub", [log_p, g.const(np.log(k))])
+    # Log-odds of the mean sigmoid probability, in log space: log sigmoid(+-z) = min(+-z, 0) - log(1 + exp(-|z|))
+    # (skstab's log_sigmoid; onnxruntime has no double Softplus, and ONNX no Log1p).
+    softplus = g.node("Log", [g.node("Add", [g.node("Exp", [g.node("Neg", [g.node("Abs", [x])])]), g.const(1.0)])])
+    zero = g.const(0.0)
+    log_p = g.node("Sub", [g.node("Min", [x, zero]), softplus])
+    log_q = g.node("Sub", [g.node("Min", [g.node("Neg", [x]), zero]), softplus])
+    return g.node(
+        "Sub", [g.reduce("ReduceLogSumExp", log_p, 0, keepdims=0), g.reduce("ReduceLogSumExp", log_q, 0, keepdims=0)]
+    )
 
 
 def _check_net(model):

@@ -103,6 +103,60 @@ def test_older_opsets(X, normalization, target_opset):
     assert_allclose(values, reg.predict(X), **TOL)
 
 
+def _ensemble(cls, X, y, normalization, n_ensemble, dtype):
+    """A fitted ensemble whose output members are spread apart, so that an export averaging the wrong
+    quantity (logits instead of probabilities) or dropping members would not match predict."""
+    model = cls((8, 8), "relu", normalization=normalization, n_ensemble=n_ensemble, max_iter=3, random_state=0)
+    model.fit(X.astype(dtype), y)
+    out = model.net_.layers[-1].params
+    out["b"] += np.random.default_rng(1).normal(scale=2.0, size=out["b"].shape)
+    return model
+
+
+# float64 input gives a double graph, which must agree to double rounding.
+ENSEMBLE_TOL = {np.float32: TOL, np.float64: {"atol": 1e-12, "rtol": 1e-12}}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("normalization", [None, "batch", "layer", "group"])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("n_ensemble", [1, 3])
+def test_ensemble_classifier_matches_predict(X, n_ensemble, kind, normalization, dtype):
+    # Binary and multilabel members are averaged under the sigmoid, multiclass ones under the softmax.
+    clf = _ensemble(StabilizedMLPClassifier, X, _targets(X, kind), normalization, n_ensemble, dtype)
+    X = X.astype(dtype)
+    labels, proba = _run(clf, X, options={"zipmap": False})
+    assert proba.dtype == dtype
+    assert_array_equal(labels, clf.predict(X))
+    assert_allclose(proba, clf.predict_proba(X), **ENSEMBLE_TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("normalization", [None, "batch", "layer", "group"])
+@pytest.mark.parametrize("kind", ["single", "multi"])
+@pytest.mark.parametrize("n_ensemble", [1, 3])
+def test_ensemble_regressor_matches_predict(X, n_ensemble, kind, normalization, dtype):
+    reg = _ensemble(StabilizedMLPRegressor, X, _targets(X, kind), normalization, n_ensemble, dtype)
+    X = X.astype(dtype)
+    (values,) = _run(reg, X)
+    assert values.dtype == dtype
+    assert_allclose(values.reshape(reg.predict(X).shape), reg.predict(X), **ENSEMBLE_TOL[dtype])
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multi"])
+@pytest.mark.parametrize("target_opset", [13, 17])
+def test_ensemble_older_opsets(X, kind, target_opset):
+    # Before opset 18 ReduceMean and ReduceLogSumExp take their axes as an attribute.
+    cls = StabilizedMLPRegressor if kind == "multi" else StabilizedMLPClassifier
+    model = _ensemble(cls, X, _targets(X, kind), "layer", 3, np.float32)
+    outputs = _run(model, X, target_opset=target_opset, **({} if kind == "multi" else {"options": {"zipmap": False}}))
+    if kind == "multi":
+        assert_allclose(outputs[0], model.predict(X), **TOL)
+    else:
+        assert_array_equal(outputs[0], model.predict(X))
+        assert_allclose(outputs[1], model.predict_proba(X), **TOL)
+
+
 def test_float64_input_gives_a_double_graph(X):
     X64 = X.astype(np.float64)
     clf = _mlp(StabilizedMLPClassifier, "batch", "gelu").fit(X64, _targets(X, "multiclass"))
