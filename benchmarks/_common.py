@@ -52,14 +52,21 @@ def realmlp_available():
 
 
 def estimator(library, task, seed, params=None):
-    """The library's default estimator, seeded, with ``params`` overriding its defaults."""
+    """The library's default estimator, seeded, with ``params`` overriding its defaults.
+
+    A skstab override the estimator does not have (``label_smoothing`` for a
+    regressor) is left out, so that one variant can cover both tasks.
+    """
     params = dict(params or {})
     if library == "realmlp":
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
         cls = RealMLP_TD_Classifier if task == "classification" else RealMLP_TD_Regressor
         return cls(random_state=seed, n_threads=1, device="cpu", **params)
-    return ESTIMATORS[library, task](random_state=seed, **params)
+    cls = ESTIMATORS[library, task]
+    if library == "skstab":
+        params = {key: value for key, value in params.items() if key in cls().get_params()}
+    return cls(random_state=seed, **params)
 
 
 def default_lr(library, task, params=None):

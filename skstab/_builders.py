@@ -134,6 +134,11 @@ def build_network(params, n_features, n_outputs, normalization, rng, dtype, *, n
     return net
 
 
+def dense_layers(net):
+    """The network's dense layers, plain or ensemble, input to output."""
+    return [layer for layer in net.layers if isinstance(layer, (nn.Dense, nn.BatchEnsembleDense))]
+
+
 def _build_dropout(params, n_train):
     """The dropout layer of a hidden block; a scheduled rate runs over the planned training batches."""
     if params["dropout_schedule"] == "constant":

@@ -110,7 +110,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         dropout_schedule="constant",
         numerical_embedding=None,
         feature_scale=False,
-        n_ensemble=1,
+        n_ensemble=4,
         accelerator="auto",
         partial_fit_horizon=None,
         class_weight=None,

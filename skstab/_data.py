@@ -21,6 +21,24 @@ class TrainingData:
     stratify: object
 
 
+#: Rows from which early_stopping="auto" holds out validation rows in ``fit``.
+AUTO_EARLY_STOPPING_MIN_SAMPLES = 2_000
+
+
+def holds_out_validation(early_stopping, n_samples, incremental):
+    """Whether a fit on ``n_samples`` rows holds rows out to choose its best epoch.
+
+    ``"auto"`` does from :data:`AUTO_EARLY_STOPPING_MIN_SAMPLES` rows, where the
+    held-out score is steady enough to pick an epoch and the network has enough
+    rows to overfit them; never in ``partial_fit``, where each call is one epoch.
+    """
+    if early_stopping == "auto":
+        return not incremental and n_samples >= AUTO_EARLY_STOPPING_MIN_SAMPLES
+    if early_stopping and incremental:
+        raise ValueError("partial_fit does not support early_stopping=True; use fit instead.")
+    return bool(early_stopping)
+
+
 def validation_size(n_samples, validation_fraction):
     """Rows held out for early stopping; a ValueError when either side would be too small."""
     n_validation = int(np.ceil(n_samples * validation_fraction))

@@ -73,7 +73,7 @@ def report_fit(estimator, result, incremental):
             "fit; the model holds "
             + (
                 "its best validation weights."
-                if estimator.early_stopping
+                if estimator.validation_scores_ is not None
                 else "the weights of its last completed update (or of the epoch's start if the "
                 "interrupt arrived inside an update)."
             ),

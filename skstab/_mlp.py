@@ -26,13 +26,14 @@ from ._builders import (
     build_schedule,
     check_same_network,
     choose_accelerator,
+    dense_layers,
     hidden_sizes,
     network_spec,
     resolve_normalization,
     stream_plan,
 )
 from ._callbacks import CALLBACK_BASES, FitTasks, fitted_attributes
-from ._data import TrainingData, resolve_dtype, split_validation, validation_size
+from ._data import TrainingData, holds_out_validation, resolve_dtype, split_validation, validation_size
 from ._fit_check import check_fit, constant_loss
 from ._fit_report import inference_gap, report_fit, verbosity, warn_past_horizon
 from ._guards import warn_scale_disparity, warn_small_batch_norm
@@ -58,6 +59,8 @@ class _BaseStabilizedMLP(
 
     #: Whether ``validate_data`` should convert ``y`` to numbers (regression).
     _numeric_targets = False
+
+    _values_before_parameters_existed = {"n_ensemble": 1}
 
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -89,7 +92,7 @@ class _BaseStabilizedMLP(
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf}), None],
         "compute_dtype": [StrOptions({"auto", "float32", "float64"})],
@@ -145,7 +148,7 @@ class _BaseStabilizedMLP(
         dropout_schedule="constant",
         numerical_embedding=None,
         feature_scale=False,
-        n_ensemble=1,
+        n_ensemble=4,
         accelerator="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -232,8 +235,6 @@ class _BaseStabilizedMLP(
         saved_rng = None if rng is None else copy.deepcopy(rng.bit_generator.state)
         try:
             first_pass = not hasattr(self, "net_") or not (self.warm_start or incremental)
-            if incremental and self.early_stopping:
-                raise ValueError("partial_fit does not support early_stopping=True; use fit instead.")
             data = self._prepare_data(X, y, sample_weight, first_pass, incremental, classes)
             run = self._build_or_resume(data, first_pass, incremental)
             epoch_offset = 0 if first_pass else len(self.loss_curve_)
@@ -298,9 +299,10 @@ class _BaseStabilizedMLP(
             rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
         else:
             rng = self._rng
-        n_validation = validation_size(data.X.shape[0], self.validation_fraction) if self.early_stopping else 0
+        holds_out = holds_out_validation(self.early_stopping, data.X.shape[0], incremental)
+        n_validation = validation_size(data.X.shape[0], self.validation_fraction) if holds_out else 0
         # Drawn first, so that warm fits hold out the same rows as the first fit.
-        split_seed = int(rng.integers(2**31 - 1)) if self.early_stopping else None
+        split_seed = int(rng.integers(2**31 - 1)) if holds_out else None
         n_train = data.X.shape[0] - n_validation
         normalization = self._check_params(params, n_train)
         if first_pass or not incremental:
@@ -351,7 +353,7 @@ class _BaseStabilizedMLP(
         ``epoch_offset`` is the number of epochs earlier calls ran, for the log.
         """
         X, Y, sample_weight, validation = data.X, data.Y, data.sample_weight, None
-        if self.early_stopping:
+        if run.n_validation:
             X, Y, sample_weight, validation = split_validation(
                 data, run.split_seed, run.n_validation, self._score_outputs, self._make_loss()
             )
@@ -442,6 +444,7 @@ class _BaseStabilizedMLP(
         self.recoveries_ = self.recoveries_ + [
             {**r, "epoch": r["epoch"] + offset, "update": r["update"] + update_offset} for r in result.recoveries
         ]
+        self.do_early_stopping_ = bool(run.n_validation)
         if with_validation:
             self.validation_scores_ = (self.validation_scores_ or []) + result.validation_scores
             previous = getattr(self, "validation_loss_curve_", None) or []
@@ -482,13 +485,13 @@ class _BaseStabilizedMLP(
     def coefs_(self):
         """Weight matrix of each dense layer, input to output (views)."""
         check_is_fitted(self)
-        return [layer.params["W"] for layer in self.net_.layers if isinstance(layer, nn.Dense)]
+        return [layer.params["W"] for layer in dense_layers(self.net_)]
 
     @property
     def intercepts_(self):
         """Bias vector of each dense layer, input to output (views)."""
         check_is_fitted(self)
-        return [layer.params["b"] for layer in self.net_.layers if isinstance(layer, nn.Dense)]
+        return [layer.params["b"] for layer in dense_layers(self.net_)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

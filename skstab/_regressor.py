@@ -108,7 +108,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         dropout_schedule="constant",
         numerical_embedding=None,
         feature_scale=False,
-        n_ensemble=1,
+        n_ensemble=4,
         accelerator="auto",
         partial_fit_horizon=None,
         standardize_target=True,

@@ -91,27 +91,27 @@ def test_regressor_piece_fits_predicts_repeats_and_pickles(piece, regression):
     restored.partial_fit(X, y)
 
 
-def test_pieces_are_off_by_default():
+def test_only_the_ensemble_is_on_by_default():
     for Est in (StabilizedMLPClassifier, StabilizedMLPRegressor):
         params = Est().get_params()
         assert params["dropout"] == 0.0 and params["dropout_schedule"] == "constant"
         assert params["numerical_embedding"] is None and params["feature_scale"] is False
-        assert params["n_ensemble"] == 1
+        assert params["n_ensemble"] == 4
     assert StabilizedMLPClassifier().label_smoothing == 0.0
     assert "label_smoothing" not in StabilizedMLPRegressor().get_params()
 
 
-def test_default_network_is_unchanged(classification):
+def test_default_network_is_an_ensemble_of_the_plain_network(classification):
     X, y = classification
     est = _fit(StabilizedMLPClassifier(**COMMON), X, y)
     assert [type(layer).__name__ for layer in est.net_.layers] == [
-        "Dense",
+        "BatchEnsembleDense",
         "BatchNorm",
         "ReLU",
-        "Dense",
+        "BatchEnsembleDense",
         "BatchNorm",
         "ReLU",
-        "Dense",
+        "BatchEnsembleDense",
     ]
     assert est.net_.lr_factors is None and est._optimizer.lr_factors is None
 

@@ -202,7 +202,7 @@ def test_validation_loss_curve(data):
 def _unstable(**params):
     # A learning rate of 50 on unscaled features: the loss explodes now and then, and training recovers.
     return StabilizedMLPClassifier(
-        hidden_layer_sizes=(8,), learning_rate_init=50.0, input_scaling=None, random_state=0, **params
+        hidden_layer_sizes=(8,), learning_rate_init=50.0, input_scaling=None, n_ensemble=1, random_state=0, **params
     )
 
 

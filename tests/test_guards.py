@@ -27,7 +27,7 @@ from skstab.exceptions import (
     SmallBatchNormWarning,
     TrainingInterruptedWarning,
 )
-from skstab.nn import Dense
+from skstab.nn import BatchEnsembleDense, Dense
 from skstab.optim import OPTIMIZERS, AdamW
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -144,7 +144,7 @@ def test_adamw_by_default_never_decays_biases_or_normalization(data):
         for key, value in layer.params.items():
             start = value.__array_interface__["data"][0] - net.params.__array_interface__["data"][0]
             block = slice(start // net.params.itemsize, start // net.params.itemsize + value.size)
-            if key == "W" and isinstance(layer, Dense):
+            if key == "W" and isinstance(layer, (Dense, BatchEnsembleDense)):
                 assert_allclose(net.params[block], before[block] * (1 - 0.5 * est.weight_decay))
             else:
                 assert_array_equal(net.params[block], before[block])

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from skstab._batching import MIN_BATCH_ROWS, batch_bounds
-from skstab.nn import BatchNorm, Dense, GroupNorm, LayerNorm
+from skstab.nn import BatchEnsembleDense, BatchNorm, GroupNorm, LayerNorm
 
 from ._mlp_helpers import (
     FAST,
@@ -59,7 +59,7 @@ def test_normalization_auto(Estimator, batch_size, n_samples, expected):
     norms = _norm_layers(est)
     assert len(norms) == 2
     assert all(type(layer) is expected for layer in norms)
-    assert type(est.net_.layers[0]) is Dense
+    assert type(est.net_.layers[0]) is BatchEnsembleDense
     assert type(est.net_.layers[1]) is expected
 
 
@@ -285,12 +285,13 @@ def test_nonfinite_params_warm_start_keeps_weights(Estimator):
 
 
 @ignore_convergence
+@pytest.mark.parametrize("n_ensemble, members", [(1, ()), (4, (4,))])
 @parametrize_estimator
-def test_coefs_intercepts_layout(Estimator):
+def test_coefs_intercepts_layout(Estimator, n_ensemble, members):
     X, y = make_data(Estimator)
-    est = Estimator(**{**FAST, "hidden_layer_sizes": (16, 8)}).fit(X, y)
+    est = Estimator(**{**FAST, "hidden_layer_sizes": (16, 8), "n_ensemble": n_ensemble}).fit(X, y)
     assert [c.shape for c in est.coefs_] == [(6, 16), (16, 8), (8, 1)]
-    assert [b.shape for b in est.intercepts_] == [(16,), (8,), (1,)]
+    assert [b.shape for b in est.intercepts_] == [(*members, 16), (*members, 8), (*members, 1)]
     assert est.n_layers_ == 4
     assert est.n_outputs_ == 1
     for array in est.coefs_ + est.intercepts_:

@@ -45,7 +45,9 @@ def fitted(iris):
 def early_stopped(iris):
     """Validation scores [1/3, 1/3, 2/3, 2/3, 2/3]: the best epoch is 3, the first of the tied maxima."""
     X, y = iris
-    clf = StabilizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, random_state=0)
+    clf = StabilizedMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, n_ensemble=1, random_state=0
+    )
     return clf.fit(X, y)
 
 
@@ -54,7 +56,12 @@ def recovered(iris):
     """A run whose loss exploded once (learning rate 50 on unscaled features): one recovery."""
     X, y = iris
     clf = StabilizedMLPClassifier(
-        hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=50.0, input_scaling=None, random_state=0
+        hidden_layer_sizes=(8,),
+        max_iter=30,
+        learning_rate_init=50.0,
+        input_scaling=None,
+        n_ensemble=1,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -27,6 +27,7 @@ BASE = {
     "input_scaling": None,
     "batchnorm_statistics": "running",
     "n_iter_no_change": 10,
+    "n_ensemble": 1,
     # The fixture is numpy's arithmetic; numba agrees only to rounding.
     "accelerator": "numpy",
 }

@@ -23,7 +23,7 @@ USER_GUIDE = Path(__file__).parents[1] / "docs" / "user_guide.rst"
 DEFAULT_CLASSIFIER_TYPES = {
     "skstab.StabilizedMLPClassifier",
     "skstab.nn.Sequential",
-    "skstab.nn.Dense",
+    "skstab.nn.BatchEnsembleDense",
     "skstab.nn.BatchNorm",
     "skstab.nn.ReLU",
     "skstab.optim.AdamW",
@@ -44,12 +44,13 @@ def _fit(est, X, y):
 
 
 def _documented_rule(est, streamed_without_horizon=False):
-    """The user guide's rule: the estimator, Sequential, Dense, and the classes its parameters chose."""
+    """The user guide's rule: the estimator, Sequential, the dense layer, and the classes its parameters chose."""
     from skstab import nn, optim
 
+    dense = nn.Dense if est.n_ensemble == 1 else nn.BatchEnsembleDense
     normalization = {"auto": "batch"}.get(est.normalization, est.normalization)
     schedule = optim.ConstantLR if streamed_without_horizon else optim.SCHEDULES[est.lr_schedule]
-    classes = [type(est), nn.Sequential, nn.Dense, nn.ACTIVATIONS[est.activation], optim.OPTIMIZERS[est.optimizer]]
+    classes = [type(est), nn.Sequential, dense, nn.ACTIVATIONS[est.activation], optim.OPTIMIZERS[est.optimizer]]
     classes += [schedule] + ([nn.NORMALIZATIONS[normalization]] if normalization else [])
     return {f"{cls.__module__}.{cls.__qualname__}" for cls in classes}
 
@@ -68,6 +69,7 @@ def test_default_classifier_needs_exactly_the_documented_types():
         {"activation": "gelu", "normalization": "layer", "optimizer": "sgd", "lr_schedule": "step"},
         {"activation": "tanh", "normalization": None, "optimizer": "rmsprop", "lr_schedule": "linear"},
         {"normalization": "group", "hidden_layer_sizes": (8,), "early_stopping": True},
+        {"n_ensemble": 1},
     ],
 )
 @pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])

@@ -16,7 +16,7 @@ from skstab.nn import BatchNorm, Dense, ReLU, Sequential
 
 #: The behaviour before these defaults: no input scaling, running averages at inference,
 #: plateau stopping after 10 epochs, raw regression targets.
-LEGACY = {"input_scaling": None, "batchnorm_statistics": "running", "n_iter_no_change": 10}
+LEGACY = {"input_scaling": None, "batchnorm_statistics": "running", "n_iter_no_change": 10, "n_ensemble": 1}
 
 
 def _offset_table(n=700, seed=0):

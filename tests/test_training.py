@@ -11,6 +11,7 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from skstab._batching import batch_bounds
+from skstab._data import AUTO_EARLY_STOPPING_MIN_SAMPLES
 from skstab.nn import BatchNorm
 
 from ._mlp_helpers import (
@@ -304,6 +305,27 @@ def test_minimum_input_sample_size(Estimator):
     est = Estimator(early_stopping=True, validation_fraction=0.1, **FAST)
     with pytest.raises(ValueError, match="validation set is too small"):
         est.fit(X, y)
+
+
+@ignore_convergence
+@parametrize_estimator
+def test_auto_early_stopping_holds_out_from_the_threshold(Estimator, monkeypatch):
+    splits = record_splits(monkeypatch)
+    X, y = make_data(Estimator, n_samples=AUTO_EARLY_STOPPING_MIN_SAMPLES)
+    est = Estimator(early_stopping="auto", **FAST).fit(X, y)
+    assert est.do_early_stopping_
+    assert len(est.validation_scores_) == est.n_iter_
+    assert splits[0][1].shape[0] == int(np.ceil(0.1 * X.shape[0]))
+
+    est.fit(X[:-1], y[:-1])
+    assert not est.do_early_stopping_
+    assert est.validation_scores_ is None
+    assert len(splits) == 1
+
+    # partial_fit never holds rows out, so "auto" is allowed there, unlike True.
+    est.partial_fit(X, y, **({"classes": np.unique(y)} if is_classifier(Estimator) else {}))
+    assert not est.do_early_stopping_
+    assert len(splits) == 1
 
 
 @parametrize_estimator

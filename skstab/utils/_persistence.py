@@ -19,6 +19,9 @@ class _VersionedPickleMixin:
     Goes before :class:`sklearn.base.BaseEstimator` in the bases.
     """
 
+    #: Parameters whose default differs from how models behaved before the parameter existed.
+    _values_before_parameters_existed = {}
+
     def __getstate__(self):
         return dict(super().__getstate__(), _skstab_version=skstab_version())
 
@@ -30,9 +33,10 @@ class _VersionedPickleMixin:
                 InconsistentVersionWarning(type(self).__name__, saved, skstab_version()),
                 stacklevel=2,
             )
-        # A parameter added since the model was saved takes its default, which is how the model behaved.
+        # A parameter added since the model was saved takes the value that reproduces how the model
+        # behaved: its default, unless the default has changed since the parameter was added.
         for name, default in self._default_params().items():
-            state.setdefault(name, default)
+            state.setdefault(name, self._values_before_parameters_existed.get(name, default))
         super().__setstate__(state)
 
     @classmethod
