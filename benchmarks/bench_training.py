@@ -4,11 +4,12 @@ Both libraries train the same network shape, hidden (256, 256), on the same
 ``make_classification`` data (50,000 x 64, 10 classes) or ``make_regression``
 data, at the same batch size. scikit-learn's ``MLPClassifier`` runs Adam, fed
 float64 (as users call it) and float32; ``StabilizedMLPClassifier`` runs the
-old defaults (batch normalization, AdamW, gradient clipping; no input
-scaling, running batch-norm statistics) with each ``accelerator`` ("numpy"
-and, when numba is installed, "numba"), and today's defaults (robust input
-scaling and recomputed batch-norm statistics on top, both redone by every
-``partial_fit`` call here, once per fit in ``fit``). Each model trains one
+old defaults (one network of batch normalization, AdamW, gradient clipping;
+no input scaling, running batch-norm statistics) with each ``accelerator``
+("numpy" and, when numba is installed, "numba"), and today's defaults (a
+4-member ensemble, robust input scaling and recomputed batch-norm statistics
+on top, the last two redone by every ``partial_fit`` call here, once per fit
+in ``fit``). Each model trains one
 epoch per ``partial_fit`` call, the models taking turns epoch by epoch so that
 the load of a shared machine falls on all of them alike; the first epoch is a
 warm-up and the table reports the median of the following ones. Prediction
@@ -58,8 +59,9 @@ import skstab
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
 from skstab.utils._accelerator import numba_available
 
-#: The defaults before input scaling and recomputed batch-norm statistics: what the epoch targets are set on.
-OLD_DEFAULTS = {"input_scaling": None, "batchnorm_statistics": "running"}
+#: The defaults before the ensemble, input scaling and recomputed batch-norm statistics: what the epoch targets are
+#: set on.
+OLD_DEFAULTS = {"input_scaling": None, "batchnorm_statistics": "running", "n_ensemble": 1}
 #: Each optional layer, as estimator parameters, timed against the plain network.
 LAYERS = {
     "dropout 0.1": {"dropout": 0.1},
@@ -185,7 +187,7 @@ def run_case(task, batch_size, epochs):
         "skstab_defaults": (make_model("skstab", task, batch_size, epochs, accelerator=best), X64),
     }
     seconds = interleaved_epoch_seconds(contenders, y, epochs, task)
-    predictors = {label: contenders[label] for label in ("sklearn_f64", f"skstab_{best}")}
+    predictors = {label: contenders[label] for label in ("sklearn_f64", f"skstab_{best}", "skstab_defaults")}
     rows_per_second = interleaved_rows_per_second(predictors)
     row = {"task": task, "batch_size": batch_size, "accelerator": best}
     for label in contenders:
@@ -193,6 +195,7 @@ def run_case(task, batch_size, epochs):
     row["skstab_s_per_epoch"] = seconds[f"skstab_{best}"]
     row["skstab_predict_rows_per_s"] = rows_per_second[f"skstab_{best}"]
     row["sklearn_f64_predict_rows_per_s"] = rows_per_second["sklearn_f64"]
+    row["skstab_defaults_predict_rows_per_s"] = rows_per_second["skstab_defaults"]
     row["floor_s_per_epoch"] = gemm_floor_seconds(batch_size, n_outputs)
     row["skstab_over_sklearn_f64"] = row["skstab_s_per_epoch"] / row["sklearn_f64_s_per_epoch"]
     row["skstab_numpy_over_sklearn_f64"] = row["skstab_numpy_s_per_epoch"] / row["sklearn_f64_s_per_epoch"]
@@ -206,7 +209,10 @@ def layer_costs(epochs, batch_size=256):
     X64, y = make_data("classification")
     best = accelerators()[-1]
     contenders = {
-        label: (make_model("skstab", "classification", batch_size, epochs, accelerator=best, **OLD_DEFAULTS, **p), X64)
+        label: (
+            make_model("skstab", "classification", batch_size, epochs, accelerator=best, **{**OLD_DEFAULTS, **p}),
+            X64,
+        )
         for label, p in {"plain": {}, **LAYERS}.items()
     }
     return interleaved_epoch_seconds(contenders, y, epochs, "classification")
@@ -283,7 +289,7 @@ def format_table(rows):
     header = (
         f"{'task':14s} {'batch':>5s} {'sklearn f64':>11s} {'sklearn f32':>11s} {'numpy':>7s} {'numba':>7s} "
         f"{'ratio':>6s} {'defaults':>8s} {'floor':>7s} {'x floor':>7s} {'pred skstab':>12s} {'pred sklearn':>12s} "
-        f"{'x':>5s}"
+        f"{'x':>5s} {'pred defaults':>13s}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -294,7 +300,7 @@ def format_table(rows):
             f"{r['skstab_over_sklearn_f64']:6.2f} {r['skstab_defaults_s_per_epoch']:8.3f} "
             f"{r['floor_s_per_epoch']:7.3f} {r['skstab_over_floor']:7.2f} "
             f"{r['skstab_predict_rows_per_s']:12,.0f} {r['sklearn_f64_predict_rows_per_s']:12,.0f} "
-            f"{r['predict_speedup_vs_sklearn_f64']:5.1f}"
+            f"{r['predict_speedup_vs_sklearn_f64']:5.1f} {r['skstab_defaults_predict_rows_per_s']:13,.0f}"
         )
     return "\n".join(lines)
 
@@ -350,7 +356,7 @@ def main(argv=None):
         f"seconds per epoch (median of {args.epochs} after a warm-up), hidden {HIDDEN}, "
         f"{N_SAMPLES}x{N_FEATURES}; numpy, numba = skstab's old defaults with that accelerator; ratio = the "
         "fastest of them / sklearn float64; defaults = today's defaults; floor = float32 GEMMs only; "
-        "pred = predict(_proba) rows/s"
+        "pred = predict(_proba) rows/s (skstab: old defaults, then today's defaults)"
     )
     print(table)
     if memory is not None:

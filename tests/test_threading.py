@@ -44,7 +44,7 @@ def _fit(hidden=(8,), batch_size=16):
 
 def test_user_limit_holds_inside_training_and_after(recording):
     with threadpool_limits(1, user_api="blas"):
-        _fit(hidden=(512,), batch_size=64)  # a large product, which alone would keep the threads
+        _fit(hidden=(4096,), batch_size=64)  # a large product, which alone would keep the threads
         assert _blas_threads() == 1
     assert recording == [1]
 
@@ -59,8 +59,8 @@ def test_small_problem_trains_on_one_thread_and_restores_the_limit(recording):
 
 def test_large_problem_keeps_the_threads(recording):
     before = _blas_threads()
-    assert 64 * 512 >= SMALL_PRODUCT
-    _fit(hidden=(512,), batch_size=64)
+    assert 64 * 4 * 4096 >= SMALL_PRODUCT  # batch rows x ensemble members x width
+    _fit(hidden=(4096,), batch_size=64)
     assert recording == [before]
 
 
@@ -68,7 +68,7 @@ def _threads_under_policy():
     """In a worker: whether joblib parallelism is seen, and the BLAS threads a large training product gets."""
     from skstab._threading import blas_threads, in_joblib_parallelism
 
-    with blas_threads(64, 512, training=True):
+    with blas_threads(1024, 1024, training=True):
         return in_joblib_parallelism(), _blas_threads()
 
 
