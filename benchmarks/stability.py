@@ -69,6 +69,8 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array
 
+from skstab.nn._functional import ensemble_average
+
 #: 1e-4 to 1 in half-decade steps: 9 learning rates.
 DEFAULT_LRS = tuple(float(10.0**exponent) for exponent in np.arange(-4.0, 0.25, 0.5))
 #: Learning rates over which ``within`` is measured, and its absolute tolerance.
@@ -105,6 +107,9 @@ def train_inference_gap(model, X_train, y_train, task):
     X = check_array(model[:-1].transform(X_train), dtype=np.float64)
     X = est._scale_inputs(X, est.net_.params.dtype)  # the network's own input, as predict computes it
     Z = copy.deepcopy(est).net_.forward(X, training=True)  # moves batch-norm running statistics
+    output = est.net_.layers[-1]
+    if getattr(output, "average", None) is not None:  # an ensemble: its members combined as predict combines them
+        Z = ensemble_average(Z, output.n_members, output.average)
     if task == "classification":
         train_mode = est.classes_[est._decide(Z)]
         return abs(accuracy_score(y_train, train_mode) - accuracy_score(y_train, model.predict(X_train)))
