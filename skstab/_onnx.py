@@ -243,8 +243,8 @@ def _network(g, model, x):
     while index < len(layers):
         layer = layers[index]
         follower = layers[index + 1] if index + 1 < len(layers) else None
-        absorbs = follower is not None and type(layer) in (nn.Dense, nn.BatchEnsembleDense)
-        affine = follower.inference_affine() if absorbs else None
+        # Folded where Sequential._infer_chunk folds: a layer that declares it absorbs the follower's affine map.
+        affine = follower.inference_affine() if follower is not None and layer.absorbs_affine else None
         x = _layer(g, layer, x, folded=affine)
         index += 1 if affine is None else 2
     return x
