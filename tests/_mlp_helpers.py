@@ -6,7 +6,7 @@ from numpy.testing import assert_array_equal
 from sklearn.base import ClassifierMixin
 from sklearn.datasets import make_classification, make_regression
 
-import skstab._data as data_module
+import skstab.neural_network._data as data_module
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
 from skstab.nn import BatchNorm, GroupNorm, LayerNorm
 

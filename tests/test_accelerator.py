@@ -153,7 +153,7 @@ def test_auto_uses_numba_only_for_large_fits(monkeypatch):
     X, y = make_classification(n_samples=60, n_features=5, random_state=0)
     small = StabilizedMLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)
     assert small.accelerator_ == "numpy"
-    monkeypatch.setattr("skstab._builders.NUMBA_MIN_WORK", 0)
+    monkeypatch.setattr("skstab.neural_network._builders.NUMBA_MIN_WORK", 0)
     assert StabilizedMLPClassifier((8,), max_iter=2, random_state=0).fit(X, y).accelerator_ == "numba"
 
 

@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skstab import PRESETS, FeatureAligner, StabilizedMLPClassifier, StabilizedMLPRegressor, TrainingConfig
-from skstab._config import TEMPLATE_KEYS
+from skstab.neural_network._config import TEMPLATE_KEYS
 
 # Short runs rarely converge; the warning is expected and not under test here.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

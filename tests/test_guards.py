@@ -18,7 +18,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from skstab import FeatureAligner, StabilizedMLPClassifier, StabilizedMLPRegressor
-from skstab._training_state import MAX_RECOVERIES
 from skstab.exceptions import (
     DivergenceError,
     DivergenceRecoveryWarning,
@@ -29,6 +28,7 @@ from skstab.exceptions import (
 )
 from skstab.nn import BatchEnsembleDense, Dense
 from skstab.optim import OPTIMIZERS, AdamW
+from skstab.training._state import MAX_RECOVERIES
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -16,8 +16,8 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from skstab._batching import MIN_BATCH_ROWS, batch_bounds
 from skstab.nn import BatchEnsembleDense, BatchNorm, GroupNorm, LayerNorm
+from skstab.training._batching import MIN_BATCH_ROWS, batch_bounds
 
 from ._mlp_helpers import (
     FAST,

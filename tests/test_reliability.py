@@ -239,7 +239,7 @@ def test_partial_fit_refuses_a_changed_network():
 
 
 def _record_training_inputs(monkeypatch):
-    import skstab._mlp as mlp_module
+    import skstab.neural_network._base as mlp_module
 
     seen = []
     original = mlp_module.train

@@ -10,9 +10,9 @@ from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.model_selection import train_test_split
 
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
-from skstab._scaling import SMOOTH_CLIP_BOUND, robust_statistics, smooth_clip, standard_statistics
 from skstab.exceptions import InferenceMismatchWarning, NoProgressWarning
 from skstab.nn import BatchNorm, Dense, ReLU, Sequential
+from skstab.preprocessing._scaling import SMOOTH_CLIP_BOUND, robust_statistics, smooth_clip, standard_statistics
 
 #: The behaviour before these defaults: no input scaling, running averages at inference,
 #: plateau stopping after 10 epochs, raw regression targets.

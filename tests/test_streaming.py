@@ -11,8 +11,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from skstab import FeatureAligner, StabilizedMLPClassifier
-from skstab._training import EXPLOSION_MARGIN
 from skstab.exceptions import DivergenceRecoveryWarning, HorizonExceededWarning
+from skstab.training._loop import EXPLOSION_MARGIN
 
 from ._mlp_helpers import ESTIMATORS, make_data, parametrize_estimator
 

@@ -1,4 +1,4 @@
-"""The BLAS threading policy of fit and predict (``skstab/_threading.py``)."""
+"""The BLAS threading policy of fit and predict (``skstab/training/_threading.py``)."""
 
 import numpy as np
 import pytest
@@ -7,8 +7,8 @@ from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skstab import StabilizedMLPClassifier
-from skstab._threading import SMALL_PRODUCT
 from skstab.optim import OPTIMIZERS, AdamW
+from skstab.training._threading import SMALL_PRODUCT
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -66,7 +66,7 @@ def test_large_problem_keeps_the_threads(recording):
 
 def _threads_under_policy():
     """In a worker: whether joblib parallelism is seen, and the BLAS threads a large training product gets."""
-    from skstab._threading import blas_threads, in_joblib_parallelism
+    from skstab.training._threading import blas_threads, in_joblib_parallelism
 
     with blas_threads(1024, 1024, training=True):
         return in_joblib_parallelism(), _blas_threads()

@@ -10,9 +10,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from skstab._batching import batch_bounds
-from skstab._data import AUTO_EARLY_STOPPING_MIN_SAMPLES
+from skstab.neural_network._data import AUTO_EARLY_STOPPING_MIN_SAMPLES
 from skstab.nn import BatchNorm
+from skstab.training._batching import batch_bounds
 
 from ._mlp_helpers import (
     FAST,

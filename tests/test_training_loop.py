@@ -1,6 +1,6 @@
 """The training loop on its own, with small stand-in network and optimizer objects.
 
-The stand-ins follow the protocols :func:`skstab._training.train` relies on
+The stand-ins follow the protocols :func:`skstab.training._loop.train` relies on
 (a network with flat ``params``/``grads``, ``forward``/``backward``/``infer``
 and ``state``/``load_state``; an optimizer with ``step`` and
 ``state_dict``/``load_state_dict``), so the loop's rules can be driven
@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skstab._training import train
-from skstab._training_state import MAX_RECOVERIES, Settings, TrainingState, Validation
 from skstab.exceptions import DivergenceError
 from skstab.nn import SquaredError
 from skstab.optim import ConstantLR
+from skstab.training._loop import train
+from skstab.training._state import MAX_RECOVERIES, Settings, TrainingState, Validation
 
 
 class LinearNet:

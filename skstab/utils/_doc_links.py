@@ -13,7 +13,7 @@ at skstab's API pages, ``generated/<module>.<Class>.html`` as
 DOCS_URL = "https://skstab.readthedocs.io/en/stable"
 
 #: Filled in by scikit-learn: ``estimator_module`` is the public module
-#: (``skstab`` for ``skstab._classifier``), ``estimator_name`` the class name.
+#: (``skstab`` for ``skstab.neural_network._classifier``), ``estimator_name`` the class name.
 DOC_LINK_TEMPLATE = DOCS_URL + "/generated/{estimator_module}.{estimator_name}.html"
 
 

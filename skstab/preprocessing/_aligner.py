@@ -9,13 +9,13 @@ from sklearn.utils import check_array
 from sklearn.utils.sparsefuncs import inplace_column_scale
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._doc_links import DocLinkMixin
+from ..utils._inputs import column_label, explained_input_errors
+from ..utils._persistence import _VersionedPickleMixin
+from ..utils._validation import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._drift import drift_table
 from ._moments import chunk_statistics, csc_columns, is_constant_feature, merge_moments
 from ._scaling import robust_statistics, smooth_clip, smooth_unclip
-from .utils._doc_links import DocLinkMixin
-from .utils._inputs import column_label, explained_input_errors
-from .utils._persistence import _VersionedPickleMixin
-from .utils._validation import Interval, StrOptions, _check_sample_weight, _fit_context
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 

@@ -24,8 +24,8 @@ a plain tensor.
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from . import nn
-from ._scaling import SMOOTH_CLIP_BOUND
+from .. import nn
+from ..preprocessing._scaling import SMOOTH_CLIP_BOUND
 
 #: Lowest ONNX opset the converters emit: Softmax over one axis, Clip bounds as inputs.
 MIN_OPSET = 13
@@ -76,9 +76,9 @@ def register_converters():
         raise ImportError(
             "Exporting to ONNX needs skl2onnx, onnx and onnxruntime: pip install 'skstab[onnx]'."
         ) from exc
-    from ._aligner import FeatureAligner
-    from ._classifier import StabilizedMLPClassifier
-    from ._regressor import StabilizedMLPRegressor
+    from ..neural_network._classifier import StabilizedMLPClassifier
+    from ..neural_network._regressor import StabilizedMLPRegressor
+    from ..preprocessing._aligner import FeatureAligner
 
     update_registered_converter(
         StabilizedMLPClassifier,
@@ -228,7 +228,7 @@ def _scaled_input(g, model, x):
         "Mul", [g.node("Sub", [x, g.const(model.input_center_, double)]), g.const(1.0 / model.input_scale_, double)]
     )
     if model.input_scaling == "robust":
-        # x / sqrt(1 + (x / bound)^2), as skstab._scaling.smooth_clip.
+        # x / sqrt(1 + (x / bound)^2), as skstab.preprocessing._scaling.smooth_clip.
         ratio = g.node("Mul", [x, g.const(1.0 / SMOOTH_CLIP_BOUND, double)])
         root = g.node("Sqrt", [g.node("Add", [g.node("Mul", [ratio, ratio]), g.const(1.0, double)])])
         x = g.node("Div", [x, root])

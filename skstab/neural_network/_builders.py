@@ -13,9 +13,9 @@ from numbers import Integral
 
 import numpy as np
 
-from . import nn, optim
-from ._batching import MIN_BATCH_ROWS, batch_bounds
-from .utils._accelerator import numba_available
+from .. import nn, optim
+from ..training._batching import MIN_BATCH_ROWS, batch_bounds
+from ..utils._accelerator import numba_available
 
 #: Activations whose variance-preserving initialisation is He's; the others get Glorot's.
 _HE_ACTIVATIONS = frozenset({"relu", "gelu", "prelu"})

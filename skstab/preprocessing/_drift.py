@@ -6,8 +6,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._inputs import explained_input_errors
 from ._moments import chunk_statistics, csc_columns, is_constant_feature
-from .utils._inputs import explained_input_errors
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 

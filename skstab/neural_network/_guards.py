@@ -8,9 +8,9 @@ the user's call, however deep inside skstab it is raised.
 
 import numpy as np
 
-from ._batching import MIN_BATCH_ROWS
-from .exceptions import GradientClippingWarning, ScaleDisparityWarning, SmallBatchNormWarning
-from .utils._warnings import warn_at_caller
+from ..exceptions import GradientClippingWarning, ScaleDisparityWarning, SmallBatchNormWarning
+from ..training._batching import MIN_BATCH_ROWS
+from ..utils._warnings import warn_at_caller
 
 #: Largest tolerated ratio between the largest and smallest feature standard
 #: deviation (constant features aside) before unscaled features are reported.

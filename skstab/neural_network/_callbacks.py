@@ -51,7 +51,7 @@ class FitTasks:
         self._root.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=self.metadata)
 
     def epoch_hook(self, fitted_attributes):
-        """The ``on_epoch_end`` hook for :func:`skstab._training.train`, or None (``partial_fit``, no support).
+        """The ``on_epoch_end`` hook for :func:`skstab.training._loop.train`, or None (``partial_fit``, no support).
 
         It ends the epoch's task, passing ``fitted_attributes(record)`` (called
         only when a callback asks for ``fitted_estimator``), begins the next

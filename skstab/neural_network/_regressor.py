@@ -7,11 +7,11 @@ from sklearn.base import RegressorMixin
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import r2_score
 
-from . import nn
+from .. import nn
+from ..preprocessing._scaling import standard_statistics
+from ..utils._validation import _check_sample_weight, _fit_context
+from ._base import _BaseStabilizedMLP
 from ._docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
-from ._mlp import _BaseStabilizedMLP
-from ._scaling import standard_statistics
-from .utils._validation import _check_sample_weight, _fit_context
 
 
 class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):

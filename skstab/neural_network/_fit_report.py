@@ -5,16 +5,16 @@ from contextlib import contextmanager
 
 from sklearn.exceptions import ConvergenceWarning
 
-from ._guards import warn_persistent_clipping
-from ._stopping import still_improving
-from .exceptions import (
+from ..exceptions import (
     DivergenceRecoveryWarning,
     HorizonExceededWarning,
     InferenceMismatchWarning,
     NoProgressWarning,
     TrainingInterruptedWarning,
 )
-from .utils._warnings import warn_at_caller
+from ..training._stopping import still_improving
+from ..utils._warnings import warn_at_caller
+from ._guards import warn_persistent_clipping
 
 #: InferenceMismatchWarning fires when the inference-mode loss on training rows exceeds the
 #: training-mode loss by more than this share of the first epoch's loss.

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from . import nn, optim
+from .. import nn, optim
 
 #: Divergence recoveries allowed in one call before training gives up; each
 #: halves the learning rate, so the last try runs at 1/32 of the first.

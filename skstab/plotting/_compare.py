@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .plotting._training_curves import TrainingCurveDisplay, _check_matplotlib, _final_estimator
+from ._training_curves import TrainingCurveDisplay, _check_matplotlib, _final_estimator
 
 _PANELS = ("loss", "lr", "grad_norm")
 

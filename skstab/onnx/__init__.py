@@ -22,7 +22,7 @@ Examples
 True
 """
 
-from ._onnx import CLASSIFIER_OPTIONS, MIN_OPSET, register_converters
+from ._converters import CLASSIFIER_OPTIONS, MIN_OPSET, register_converters
 
 __all__ = ["CLASSIFIER_OPTIONS", "MIN_OPSET", "register_converters"]
 

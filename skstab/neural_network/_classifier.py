@@ -6,13 +6,13 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils import column_or_1d
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from . import nn
+from .. import nn
+from ..utils._validation import Interval, StrOptions, _check_sample_weight, _fit_context
+from ._base import _BaseStabilizedMLP
 from ._docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
-from ._mlp import _BaseStabilizedMLP
-from .utils._validation import Interval, StrOptions, _check_sample_weight, _fit_context
+from ._labels import class_sample_weight, sorted_labels
 
 
 class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
@@ -207,7 +207,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         if classes is None and not hasattr(self, "classes_") and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit.")
         if classes is not None:
-            classes = _sorted_labels(classes, "classes")
+            classes = sorted_labels(classes, "classes")
             previous = getattr(self, "classes_", None)
             if previous is not None and not getattr(self, "_multilabel", False):
                 if classes.shape != previous.shape or not np.all(classes == previous):
@@ -225,7 +225,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             check_classification_targets(y)
         except ValueError:
             if y.dtype == object:
-                _sorted_labels(y, "y")  # names a missing label or a mix of strings and numbers
+                sorted_labels(y, "y")  # names a missing label or a mix of strings and numbers
             raise
         target_type = type_of_target(y)
         if target_type == "multilabel-indicator":
@@ -244,7 +244,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             )
         if first_pass:
             self._multilabel = False
-            self.classes_ = np.unique(y) if classes is None else _sorted_labels(classes, "classes")
+            self.classes_ = np.unique(y) if classes is None else sorted_labels(classes, "classes")
             self.n_outputs_ = 1 if len(self.classes_) == 2 else len(self.classes_)
         elif getattr(self, "_multilabel", False):
             raise ValueError("The model was fitted on multilabel targets; y is single-label.")
@@ -265,23 +265,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             return sample_weight
         if self._multilabel:
             raise ValueError("class_weight is not supported for multilabel targets; use sample_weight.")
-        if isinstance(self.class_weight, dict):
-            for label, weight in self.class_weight.items():
-                if not isinstance(weight, Real) or not 0 <= weight < np.inf:
-                    raise ValueError(
-                        f"class_weight[{label!r}] is {weight!r}, but class weights must be non-negative "
-                        "finite numbers (0 ignores the class)."
-                    )
-        if y.ndim == 2:
-            y = y.ravel()
-        weights = compute_sample_weight(self.class_weight, y).astype(np.float64)
-        weights = weights if sample_weight is None else sample_weight * weights.astype(sample_weight.dtype)
-        if not weights.sum() > 0:
-            raise ValueError(
-                f"class_weight={self.class_weight!r} (times sample_weight) gives every row weight 0; "
-                "give at least one class present in y a positive weight."
-            )
-        return weights
+        return class_sample_weight(self.class_weight, y, sample_weight)
 
     def _make_loss(self, accelerator="numpy"):
         if self._multilabel or len(self.classes_) == 2:
@@ -371,7 +355,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         """Accuracy; see :meth:`sklearn.base.ClassifierMixin.score`."""
         labels = np.asarray(y)
         if labels.dtype == object:
-            _sorted_labels(labels, "y")  # names a missing label or a mix of strings and numbers
+            sorted_labels(labels, "y")  # names a missing label or a mix of strings and numbers
         if sample_weight is not None:  # the metric alone would take negative weights
             sample_weight = _check_sample_weight(sample_weight, labels, ensure_non_negative=True)
         return super().score(X, y, sample_weight)
@@ -380,30 +364,3 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
-
-
-def _sorted_labels(labels, name):
-    """The sorted unique labels, or a ValueError that says what is wrong with them."""
-    labels = np.asarray(labels)
-    if labels.dtype.kind == "f" and np.isnan(labels).any():
-        index = int(np.flatnonzero(np.isnan(labels.ravel()))[0])
-        raise ValueError(f"{name} contains a missing label (nan, at position {index}); drop it or give it a label.")
-    if labels.dtype == object:
-        flat = labels.ravel()
-        for index, label in enumerate(flat):
-            if label is None or (isinstance(label, float) and np.isnan(label)):
-                raise ValueError(
-                    f"{name} contains a missing label ({label!r}, at position {index}); drop those rows "
-                    "or give them a label."
-                )
-        texts = [label for label in flat if isinstance(label, str)]
-        others = [label for label in flat if not isinstance(label, str)]
-        if texts and others:
-            raise ValueError(
-                f"{name} mixes strings and other labels ({texts[0]!r} and {others[0]!r}); labels must be "
-                "all strings or all numbers."
-            )
-    try:
-        return np.unique(labels)
-    except TypeError as exc:
-        raise ValueError(f"{name} holds labels that cannot be sorted: {exc}") from exc

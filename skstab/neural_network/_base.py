@@ -9,44 +9,36 @@ into predictions.
 
 import copy
 from abc import ABCMeta, abstractmethod
-from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import nn, optim
-from ._batching import updates_per_epoch
+from .. import nn, optim
+from ..preprocessing._scaling import fit_input_scaling, scale_inputs
+from ..training._fit_check import check_fit, constant_loss
+from ..training._loop import STREAM_LOSS_SMOOTHING, train
+from ..training._state import Settings, state_as_builtins, state_from_builtins
+from ..training._threading import blas_threads
+from ..utils._accelerator import ACCELERATORS, resolve_accelerator
+from ..utils._doc_links import DocLinkMixin
+from ..utils._inputs import check_finite_outputs, check_range, explained_input_errors
+from ..utils._persistence import _VersionedPickleMixin
+from ..utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 from ._builders import (
     NUMERICAL_EMBEDDINGS,
-    build_network,
-    build_optimizer,
-    build_schedule,
-    check_same_network,
-    choose_accelerator,
     dense_layers,
     hidden_sizes,
-    network_spec,
     resolve_normalization,
-    stream_plan,
 )
 from ._callbacks import CALLBACK_BASES, FitTasks, fitted_attributes
-from ._data import TrainingData, holds_out_validation, resolve_dtype, split_validation, validation_size
-from ._fit_check import check_fit, constant_loss
-from ._fit_report import inference_gap, report_fit, verbosity, warn_past_horizon
-from ._guards import warn_scale_disparity, warn_small_batch_norm
+from ._data import TrainingData, resolve_dtype, split_validation
+from ._fit_report import report_fit, verbosity, warn_past_horizon
+from ._guards import warn_scale_disparity
+from ._history import store_history
 from ._presets import _ConfigMixin
-from ._scaling import fit_input_scaling, scale_inputs
-from ._threading import blas_threads
-from ._training import STREAM_LOSS_SMOOTHING, train
-from ._training_state import Run, Settings, TrainingState, state_as_builtins, state_from_builtins
-from .utils._accelerator import ACCELERATORS, resolve_accelerator
-from .utils._doc_links import DocLinkMixin
-from .utils._inputs import check_finite_outputs, check_range, explained_input_errors
-from .utils._persistence import _VersionedPickleMixin
-from .utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
+from ._run import build_or_resume
 
 #: Rows scaled and predicted at a time.
 SCALE_CHUNK_ROWS = 65_536
@@ -236,10 +228,10 @@ class _BaseStabilizedMLP(
         try:
             first_pass = not hasattr(self, "net_") or not (self.warm_start or incremental)
             data = self._prepare_data(X, y, sample_weight, first_pass, incremental, classes)
-            run = self._build_or_resume(data, first_pass, incremental)
+            run = build_or_resume(self, data, first_pass, incremental)
             epoch_offset = 0 if first_pass else len(self.loss_curve_)
             result = self._train(run, data, incremental, tasks, epoch_offset)
-            self._store(run, result, first_pass, incremental)
+            store_history(self, run, result, first_pass, incremental)
             report_fit(self, result, incremental)
             if incremental:
                 warn_past_horizon(self, run, result)
@@ -292,64 +284,10 @@ class _BaseStabilizedMLP(
         clip = self.input_scaling == "robust"
         return scale_inputs(X, self.input_center_, self.input_scale_, clip=clip, dtype=dtype)
 
-    def _build_or_resume(self, data, first_pass, incremental):
-        """The network, optimizer, schedule and training state this call trains with."""
-        params = self.get_params(deep=False)
-        if first_pass or not incremental:
-            rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
-        else:
-            rng = self._rng
-        holds_out = holds_out_validation(self.early_stopping, data.X.shape[0], incremental)
-        n_validation = validation_size(data.X.shape[0], self.validation_fraction) if holds_out else 0
-        # Drawn first, so that warm fits hold out the same rows as the first fit.
-        split_seed = int(rng.integers(2**31 - 1)) if holds_out else None
-        n_train = data.X.shape[0] - n_validation
-        normalization = self._check_params(params, n_train)
-        if first_pass or not incremental:
-            params["accelerator"] = choose_accelerator(params, data.X.shape[1], data.Y.shape[1], n_train)
-        else:
-            params["accelerator"] = self._optimizer.accelerator
-        warn_small_batch_norm(normalization, min(self.batch_size, n_train), self.gradient_accumulation_steps)
-        if first_pass:
-            # Weights are drawn before any row-count-dependent randomness (split,
-            # shuffling), so weighted and repeated rows start from the same network.
-            out_activation = self._make_loss().out_activation
-            net = build_network(
-                params,
-                data.X.shape[1],
-                data.Y.shape[1],
-                normalization,
-                rng,
-                data.X.dtype,
-                n_train=n_train,
-                out_activation=out_activation,
-            )
-            net.layers[-1].params["b"][...] = self._init_output_bias(data.Y, data.sample_weight)
-        else:
-            net = self.net_
-            check_same_network(getattr(self, "_net_spec", None), params, normalization, incremental)
-        spec = network_spec(params, normalization, net.params.dtype)
-        if incremental and not first_pass:
-            resumed = (self._optimizer, self._schedule, self._state)
-            return Run(net, *resumed, rng, split_seed, n_validation, spec, params["accelerator"])
-        steps = updates_per_epoch(n_train, self.batch_size, self.gradient_accumulation_steps)
-        schedule = build_schedule(stream_plan(params) if incremental else params, steps)
-        optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps, net.lr_factors)
-        # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
-        # so early stopping never trades it for a worse one; the schedule restarts.
-        state = (
-            TrainingState()
-            if first_pass
-            else replace(
-                self._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
-            )
-        )
-        return Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec, params["accelerator"])
-
     def _train(self, run, data, incremental, tasks=None, epoch_offset=0):
         """Run the training loop on the training rows, holding out validation rows if asked.
 
-        ``tasks`` (:class:`~skstab._callbacks.FitTasks`) turns every epoch into a callback task;
+        ``tasks`` (:class:`~skstab.neural_network._callbacks.FitTasks`) turns every epoch into a callback task;
         ``epoch_offset`` is the number of epochs earlier calls ran, for the log.
         """
         X, Y, sample_weight, validation = data.X, data.Y, data.sample_weight, None
@@ -409,57 +347,6 @@ class _BaseStabilizedMLP(
         return sample_weight
 
     # -- storing and reporting ---------------------------------------------------------
-
-    def _store(self, run, result, first_pass, incremental=False):
-        """Copy the run's history into the fitted attributes and keep what a later call resumes."""
-        with_validation = result.validation_scores is not None
-        if first_pass:
-            self.net_ = run.net
-            self._net_spec = run.spec
-            self.loss_curve_ = []
-            self.lr_curve_ = np.empty(0)
-            self.grad_norm_curve_ = np.empty(0)
-            self.clip_fraction_curve_ = []
-            self.recoveries_ = []
-            self.t_ = 0
-            self.validation_scores_ = [] if with_validation else None
-            self.validation_loss_curve_ = [] if with_validation else None
-            # The horizon a stream's schedule was laid out over (None: none, or built by fit).
-            self._stream_horizon = self.partial_fit_horizon if incremental else None
-        elif not incremental:
-            self._stream_horizon = None
-        # Epochs and updates count across calls (warm starts, partial_fit), as the curves do; partial_fit
-        # carries the update count over, a warm start restarts it.
-        offset = len(self.loss_curve_)
-        update_offset = len(self.lr_curve_) - (run.state.step - result.n_steps)
-        self.n_layers_ = len(hidden_sizes(self.get_params(deep=False))) + 2
-        # partial_fit counts its calls (passes over chunks) since the network was built or last fit.
-        self.n_iter_ = (self.n_iter_ if incremental and not first_pass else 0) + result.n_epochs
-        self.t_ += result.n_samples_seen
-        self.loss_curve_ = self.loss_curve_ + result.loss_curve
-        self.loss_ = self.loss_curve_[-1]
-        self.lr_curve_ = np.concatenate([self.lr_curve_, result.lr_curve])
-        self.grad_norm_curve_ = np.concatenate([self.grad_norm_curve_, result.grad_norm_curve])
-        self.clip_fraction_curve_ = self.clip_fraction_curve_ + result.clip_fraction_curve
-        self.recoveries_ = self.recoveries_ + [
-            {**r, "epoch": r["epoch"] + offset, "update": r["update"] + update_offset} for r in result.recoveries
-        ]
-        self.do_early_stopping_ = bool(run.n_validation)
-        if with_validation:
-            self.validation_scores_ = (self.validation_scores_ or []) + result.validation_scores
-            previous = getattr(self, "validation_loss_curve_", None) or []
-            self.validation_loss_curve_ = previous + result.validation_loss_curve
-            self.best_validation_score_ = max(self.validation_scores_)
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.validation_loss_curve_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = float(min(self.loss_curve_))
-        self.out_activation_ = self._make_loss().out_activation
-        self.inference_gap_ = inference_gap(result.check, run.state.first_epoch_loss)
-        self._rng, self._schedule, self._optimizer, self._state = run.rng, run.schedule, run.optimizer, run.state
-        self.accelerator_ = resolve_accelerator(run.accelerator)
 
     # -- inference -----------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ._training_state import Validation
+from ..training._state import Validation
 
 #: Rows from which compute_dtype="auto" trains float64 input in float32.
 FLOAT32_MIN_ROWS = 10_000

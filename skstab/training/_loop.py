@@ -22,12 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..exceptions import DivergenceError
+from ..optim import clip_grad_norm_
 from ._batching import BatchSource, updates_per_epoch
 from ._interrupt import deferred_interrupt
+from ._state import EpochRecord, TrainingResult, TrainingState
 from ._stopping import judge_epoch
-from ._training_state import EpochRecord, TrainingResult, TrainingState
-from .exceptions import DivergenceError
-from .optim import clip_grad_norm_
 
 logger = logging.getLogger("skstab")
 
