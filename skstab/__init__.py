@@ -16,7 +16,7 @@ from importlib.metadata import version as _version
 
 from . import exceptions
 from .neural_network import PRESETS, StabilizedMLPClassifier, StabilizedMLPRegressor, TrainingConfig
-from .plotting._compare import plot_training_curves
+from .plotting import plot_training_curves
 from .preprocessing import FeatureAligner
 
 __version__ = _version("skstab")

@@ -5,6 +5,7 @@ this subpackage does not import it; drawing does, and raises an
 :class:`ImportError` naming the extra when it is missing.
 """
 
+from ._compare import plot_training_curves
 from ._training_curves import TrainingCurveDisplay
 
-__all__ = ["TrainingCurveDisplay"]
+__all__ = ["TrainingCurveDisplay", "plot_training_curves"]
