@@ -8,13 +8,14 @@ clipping work on a single array.
 """
 
 from ._activations import ACTIVATIONS, GELU, Identity, Logistic, PReLU, ReLU, Tanh
-from ._base import Layer, Sequential
+from ._base import Layer
 from ._dense import Dense
 from ._dropout import DROPOUT_SCHEDULES, Dropout
 from ._embeddings import FeatureScale, PeriodicEmbedding
 from ._ensemble import BatchEnsembleDense
 from ._losses import LOSSES, SigmoidCrossEntropy, SoftmaxCrossEntropy, SquaredError
 from ._normalization import NORMALIZATIONS, BatchNorm, GroupNorm, LayerNorm
+from ._sequential import Sequential
 
 __all__ = [
     "ACTIVATIONS",

@@ -8,7 +8,8 @@ subpackage depends on numpy only.
 from ._clipping import clip_grad_norm_
 from ._optimizer import Optimizer
 from ._optimizers import OPTIMIZERS, SGD, Adam, AdamW, RMSProp
-from ._schedules import SCHEDULES, ConstantLR, CosineDecay, LinearDecay, Schedule, StepDecay
+from ._schedule import Schedule
+from ._schedules import SCHEDULES, ConstantLR, CosineDecay, LinearDecay, StepDecay
 
 __all__ = [
     "OPTIMIZERS",
