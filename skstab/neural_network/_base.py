@@ -235,12 +235,14 @@ class _BaseStabilizedMLP(
             report_fit(self, result, incremental)
             if incremental:
                 warn_past_horizon(self, run, result)
+            self.net_.release_workspace()
             tasks.end()
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             if net is not None:
                 net.load_state(saved_net)
+                net.release_workspace()
             if optimizer is not None:
                 optimizer.load_state_dict(saved_optimizer)
             if state is not None:

@@ -101,6 +101,24 @@ class Layer(ABC):
             buf = self._work[key] = np.empty(shape, dtype=dtype)
         return buf
 
+    def release_workspace(self) -> None:
+        """Drop what the last training pass kept: the forward cache and the scratch arrays.
+
+        Both hold rows of the last batch (the first layer's cache is the scaled input itself) and
+        grow with the batch; the next forward pass rebuilds them. A fitted model keeps its
+        parameters, never data.
+        """
+        self._cache = None
+        self._work = {}
+
+    def __getstate__(self):
+        # Caches and scratch arrays hold training rows and are rebuilt on demand: never saved.
+        return {**self.__dict__, "_cache": None, "_work": {}}
+
+    def __setstate__(self, state):
+        # Layers saved before 0.2 pickled their caches; dropped on load too.
+        self.__dict__.update({**state, "_cache": None, "_work": {}})
+
     def _init_params(self, n_in, rng):
         return {}
 

@@ -111,7 +111,7 @@ class Sequential:
     def __setstate__(self, state):
         # Pickle stores views as copies; re-link them so training can resume. Networks
         # pickled before per-parameter learning-rate factors existed had none.
-        self.__dict__.update({"lr_factors": None, **state})
+        self.__dict__.update({"lr_factors": None, **state, "_fused": ()})
         if "_layout" in state:
             self._bind()
 
@@ -228,6 +228,12 @@ class Sequential:
             total, mean, m2 = moments
             if total > 0.0:
                 layer.set_running_statistics(mean, m2 / total)
+
+    def release_workspace(self) -> None:
+        """Drop every layer's forward cache and scratch arrays; see :meth:`Layer.release_workspace`."""
+        for layer in self.layers:
+            layer.release_workspace()
+        self._fused = ()
 
     def state(self) -> tuple:
         """Copies of the flat parameters and every layer's buffers."""
