@@ -1,33 +1,32 @@
-"""Standardize features on the training split, and report drift on new data."""
+""":class:`FeatureAligner`: its parameters, documentation, fitting and fitted statistics.
+
+Fitting validates the input and turns the streaming moments of ``_moments``
+(or, for ``method="robust"``, the quantiles of ``_scaling``) into the fitted
+attributes. ``_transform`` applies them, ``_drift`` compares new data with
+them, and ``_value_checks`` refuses values the computations cannot represent.
+"""
 
 from numbers import Real
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils import check_array
-from sklearn.utils.sparsefuncs import inplace_column_scale
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ..utils._doc_links import DocLinkMixin
 from ..utils._inputs import column_label, explained_input_errors
 from ..utils._persistence import _VersionedPickleMixin
 from ..utils._validation import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._drift import drift_table
-from ._moments import chunk_statistics, csc_columns, is_constant_feature, merge_moments
-from ._scaling import robust_statistics, smooth_clip, smooth_unclip
-
-_FLOAT_DTYPES = (np.float64, np.float32)
+from ._moments import is_constant_feature, update_moments
+from ._scaling import robust_statistics
+from ._transform import inverse_transform_data, transform_data
+from ._value_checks import FLOAT_DTYPES, SPARSE_CENTER_MSG, check_no_inf, check_representable
 
 _NOT_FITTED_MSG = (
     "This %(name)s instance is not fitted yet. Call 'fit' on the training split "
     "first, then transform validation and test data with it; never refit it on "
     "validation or test data."
-)
-
-_SPARSE_CENTER_MSG = (
-    "Cannot center sparse matrices: pass `with_mean=False` instead, which scales "
-    "sparse columns without densifying them."
 )
 
 
@@ -224,11 +223,11 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         first_call = not hasattr(self, "n_samples_seen_")
         with explained_input_errors(X):
             X = validate_data(
-                self, X, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES, ensure_all_finite=False, reset=first_call
+                self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, ensure_all_finite=False, reset=first_call
             )
         self._check_no_inf(X)
         if sparse.issparse(X) and self.with_mean:
-            raise ValueError(_SPARSE_CENTER_MSG)
+            raise ValueError(SPARSE_CENTER_MSG)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight,
@@ -237,21 +236,13 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
                 ensure_non_negative=True,
                 allow_all_zero_weights=allow_all_zero_weights,
             )
-        chunk, min_b, max_b = chunk_statistics(X, sample_weight)
-
         if first_call:
-            weighted, data_min, data_max = sample_weight is not None, min_b, max_b
-            n, mean, mean_lo, m2 = chunk
+            weighted, running = sample_weight is not None, None
         else:
-            seen = np.asarray(self.n_samples_seen_)
-            weighted = sample_weight is not None or seen.dtype.kind == "f"
-            n_a = np.broadcast_to(seen, min_b.shape).astype(np.float64)
-            running = (n_a, self.mean_, self._mean_lo, self.var_ * n_a)
-            n, mean, mean_lo, m2 = merge_moments(running, chunk)
-            data_min, data_max = np.fmin(self.data_min_, min_b), np.fmax(self.data_max_, max_b)
-
-        with np.errstate(invalid="ignore", divide="ignore"):
-            var = m2 / n
+            # Float counts record that weights were given once; they stay float from then on.
+            weighted = sample_weight is not None or np.asarray(self.n_samples_seen_).dtype.kind == "f"
+            running = (self.n_samples_seen_, self.mean_, self._mean_lo, self.var_, self.data_min_, self.data_max_)
+        n, mean, mean_lo, var, data_min, data_max = update_moments(X, sample_weight, running)
         self._check_representable(n, mean, var, data_max)
         # Identical values: store the exact value so it maps to exactly 0.0.
         identical = data_min == data_max
@@ -280,34 +271,12 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         return column_label(getattr(self, "feature_names_in_", None), column)
 
     def _check_representable(self, n, mean, var, data_max):
-        """A ValueError naming the first column whose statistics overflow float64."""
-        bad = np.flatnonzero((n > 0) & ~(np.isfinite(mean) & np.isfinite(var)))
-        if bad.size:
-            raise ValueError(
-                f"The values of {self._column_label(bad[0])} (up to {data_max[bad[0]]:.3g}) are too spread out "
-                "for float64: their variance overflows (largest float64 1.8e+308) once the standard deviation "
-                "passes about 1.3e+154. Divide the column by a large constant (say 1e150) first."
-            )
+        """:func:`~skstab.preprocessing._value_checks.check_representable`, naming this aligner's columns."""
+        check_representable(n, mean, var, data_max, self._column_label)
 
     def _check_no_inf(self, X):
-        # Validation runs with ensure_all_finite=False so that this check, not
-        # sklearn's generic message, reports which column holds the infinity.
-        values = X.data if sparse.issparse(X) else X
-        if not np.isinf(values).any():
-            return
-        label = self._column_label(self._first_inf_column(X))
-        raise ValueError(
-            f"Input X contains infinity in {label}. {type(self).__name__} accepts "
-            "NaN as a missing value but not +/-inf; replace it before fitting or "
-            "transforming."
-        )
-
-    @staticmethod
-    def _first_inf_column(X):
-        if sparse.issparse(X):
-            Xc, col = csc_columns(X)
-            return int(col[np.isinf(Xc.data)][0])
-        return int(np.flatnonzero(np.isinf(X).any(axis=0))[0])
+        """:func:`~skstab.preprocessing._value_checks.check_no_inf`, naming this aligner's columns."""
+        check_no_inf(X, self._column_label, type(self).__name__)
 
     def transform(self, X, copy=None):
         """Center and scale X with the training statistics.
@@ -325,21 +294,7 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         X_tr : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Transformed data, of the same float dtype as X.
         """
-        check_is_fitted(self, msg=_NOT_FITTED_MSG)
-        copy = self.copy if copy is None else copy
-        with explained_input_errors(X):
-            X = validate_data(
-                self,
-                X,
-                reset=False,
-                accept_sparse=("csr", "csc"),
-                copy=copy,
-                dtype=_FLOAT_DTYPES,
-                force_writeable=True,
-                ensure_all_finite=False,
-            )
-        self._check_no_inf(X)
-        return self._apply(X, inverse=False)
+        return transform_data(self, X, copy)
 
     def inverse_transform(self, X, copy=None):
         """Scale back transformed data to the original representation.
@@ -357,75 +312,7 @@ class FeatureAligner(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, _Vers
         X_original : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Data in the original units, of the same float dtype as X.
         """
-        check_is_fitted(self, msg=_NOT_FITTED_MSG)
-        copy = self.copy if copy is None else copy
-        # check_array: the output of transform need not carry the input names.
-        with explained_input_errors(X):
-            X = check_array(
-                X,
-                accept_sparse=("csr", "csc"),
-                copy=copy,
-                dtype=_FLOAT_DTYPES,
-                force_writeable=True,
-                ensure_all_finite=False,
-            )
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                f"expecting {self.n_features_in_} features as input."
-            )
-        self._check_no_inf(X)
-        return self._apply(X, inverse=True)
-
-    def _apply(self, X, inverse):
-        """Transform (or invert), refusing statistics or results that overflow X's dtype."""
-        dtype = X.dtype
-        with np.errstate(over="ignore"):
-            stats = [self.center_.astype(dtype)] + ([] if self.scale_ is None else [self.scale_.astype(dtype)])
-        unrepresentable = ~np.logical_and.reduce([np.isfinite(stat) for stat in stats])
-        if unrepresentable.any():
-            column = int(np.flatnonzero(unrepresentable)[0])
-            raise ValueError(
-                f"The training statistics of {self._column_label(column)} (centre {self.center_[column]:.3g}) are "
-                f"beyond {dtype}'s range (largest value {np.finfo(dtype).max:.3g}); pass float64 input "
-                "(X.astype(np.float64))."
-            )
-        with np.errstate(over="ignore"):
-            X = self._apply_statistics(X, inverse)
-        values = X.data if sparse.issparse(X) else X
-        if np.isinf(values).any():
-            column = self._first_inf_column(X)
-            raise ValueError(
-                f"{'Inverse-transforming' if inverse else 'Transforming'} {self._column_label(column)} overflows "
-                f"{dtype} (largest value {np.finfo(dtype).max:.3g}): some finite input values lie too far from "
-                "the training statistics. Check that column for wrong units, or pass float64 input."
-            )
-        return X
-
-    def _apply_statistics(self, X, inverse):
-        values = X.data if sparse.issparse(X) else X
-        if inverse and self.clip is not None:
-            smooth_unclip(values, self.clip)
-        if sparse.issparse(X):
-            if self.with_mean:
-                raise ValueError(_SPARSE_CENTER_MSG)
-            if self.with_std:
-                factor = self.scale_ if inverse else 1.0 / self.scale_
-                inplace_column_scale(X, factor.astype(X.dtype))
-        # Statistics stay float64; casting them keeps float32 input float32.
-        elif inverse:
-            if self.with_std:
-                X *= self.scale_.astype(X.dtype)
-            if self.with_mean:
-                X += self.center_.astype(X.dtype)
-        else:
-            if self.with_mean:
-                X -= self.center_.astype(X.dtype)
-            if self.with_std:
-                X /= self.scale_.astype(X.dtype)
-        if not inverse and self.clip is not None:
-            smooth_clip(X.data if sparse.issparse(X) else X, self.clip)
-        return X
+        return inverse_transform_data(self, X, copy)
 
     def drift_report(
         self,

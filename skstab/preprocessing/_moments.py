@@ -8,7 +8,7 @@ pairwise update, so ``partial_fit`` over chunks equals one ``fit``.
 import numpy as np
 from scipy import sparse
 
-__all__ = ["chunk_statistics", "csc_columns", "is_constant_feature", "merge_moments"]
+__all__ = ["chunk_statistics", "csc_columns", "is_constant_feature", "merge_moments", "update_moments"]
 
 
 def is_constant_feature(var, mean, n_samples):
@@ -130,3 +130,25 @@ def merge_moments(a, b):
         np.where(n_a == 0, only_b, np.where(n_b == 0, only_a, both))
         for both, only_a, only_b in zip((n, hi, lo, m2), a, b)
     ]
+
+
+def update_moments(X, sample_weight, running=None):
+    """Count, mean (hi, lo), population variance, min and max per feature, with chunk ``X`` added.
+
+    ``running`` summarizes the chunks before as ``(count, mean_hi, mean_lo,
+    var, data_min, data_max)``, its count a scalar when all features share
+    it, or is None for the first chunk. The mean and variance of a feature
+    without any counted value are NaN; statistics that overflow float64 come
+    out inf or NaN, for the caller to refuse.
+    """
+    chunk, min_b, max_b = chunk_statistics(X, sample_weight)
+    if running is None:
+        (n, mean, mean_lo, m2), data_min, data_max = chunk, min_b, max_b
+    else:
+        n_a, mean_a, lo_a, var_a, min_a, max_a = running
+        n_a = np.broadcast_to(n_a, min_b.shape).astype(np.float64)
+        n, mean, mean_lo, m2 = merge_moments((n_a, mean_a, lo_a, var_a * n_a), chunk)
+        data_min, data_max = np.fmin(min_a, min_b), np.fmax(max_a, max_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = m2 / n
+    return n, mean, mean_lo, var, data_min, data_max
