@@ -59,7 +59,10 @@ CASES = {
     "early stopping": ({"early_stopping": True}, {}),
     "streamed": ({}, {"streamed": True}),
     "regressor": ({}, {"regression": True}),
-    "layer norm, dropout, embedding": ({"normalization": "layer", "dropout": 0.1, "numerical_embedding": "periodic"}, {}),
+    "layer norm, dropout, embedding": (
+        {"normalization": "layer", "dropout": 0.1, "numerical_embedding": "periodic"},
+        {},
+    ),
 }
 
 
