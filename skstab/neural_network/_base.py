@@ -211,6 +211,13 @@ class _BaseStabilizedMLP(
         """Starting output bias: the weighted mean target, so training starts centred."""
         return np.average(Y, axis=0, weights=sample_weight)
 
+    def _init_output_layer(self, layer, Y, sample_weight, incremental):
+        """Set up the freshly built output ``layer``: its bias starts at :meth:`_init_output_bias` of ``Y``.
+
+        ``incremental`` says that ``Y`` is a stream's first chunk rather than the whole training set.
+        """
+        layer.params["b"][...] = self._init_output_bias(Y, sample_weight)
+
     # -- fitting -------------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):

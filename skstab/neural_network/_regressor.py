@@ -221,6 +221,19 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             return Y, None
         return (Y - self.target_mean_) / self.target_scale_, None
 
+    def _init_output_bias(self, Y, sample_weight):
+        # A mean of equal values can miss them by rounding; a constant target is met exactly.
+        constant, value = _constant_columns(Y, sample_weight)
+        return np.where(constant, value, super()._init_output_bias(Y, sample_weight))
+
+    def _init_output_layer(self, layer, Y, sample_weight, incremental):
+        super()._init_output_layer(layer, Y, sample_weight, incremental)
+        # With no weights into it, a constant target's output is its bias, which already predicts it exactly:
+        # every gradient reaching it is zero, so the fit stays at the constant. A stream's first chunk having
+        # one value says nothing about the chunks to come, so streams keep their drawn weights.
+        if not incremental:
+            layer.params["W"][:, _constant_columns(Y, sample_weight)[0]] = 0.0
+
     def _make_loss(self, accelerator="numpy"):
         return nn.SquaredError(accelerator=accelerator)
 
@@ -268,3 +281,9 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _constant_columns(Y, sample_weight):
+    """Which columns of ``Y`` hold one value over the rows of positive weight, and each column's first such value."""
+    counted = Y if sample_weight is None else Y[sample_weight > 0]
+    return (counted == counted[0]).all(axis=0), counted[0]
