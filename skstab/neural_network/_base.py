@@ -196,8 +196,11 @@ class _BaseStabilizedMLP(
     # -- hooks for the subclasses ------------------------------------------------
 
     @abstractmethod
-    def _encode_targets(self, y, sample_weight, first_pass, classes=None):
-        """Return ``(Y, stratify)``: 2-D float targets, and labels to stratify on or None."""
+    def _encode_targets(self, y, sample_weight, first_pass, classes=None, incremental=False):
+        """Return ``(Y, stratify)``: 2-D float targets, and labels to stratify on or None.
+
+        ``classes`` are those declared to ``partial_fit``; ``incremental`` says the call is ``partial_fit``.
+        """
 
     @abstractmethod
     def _make_loss(self, accelerator="numpy"):
@@ -275,7 +278,7 @@ class _BaseStabilizedMLP(
         dtype = resolve_dtype(self.compute_dtype, X) if first_pass else self.net_.params.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
-        Y, stratify = self._encode_targets(y, sample_weight, first_pass, classes)
+        Y, stratify = self._encode_targets(y, sample_weight, first_pass, classes, incremental)
         sample_weight = self._apply_class_weight(y, sample_weight)
         if first_pass:
             self.input_center_, self.input_scale_ = fit_input_scaling(self.input_scaling, X, sample_weight)

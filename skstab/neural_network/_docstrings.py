@@ -150,7 +150,9 @@ SHARED_PARAMETERS = """
         number of features or outputs raises a ValueError and leaves the model
         as it was, instead of silently keeping or replacing the network; set
         ``warm_start=False`` to train a new one. ``"auto"`` choices keep the
-        existing network's.
+        existing network's. A warm-started ``fit`` of the classifier must see
+        the same classes as the previous fit, as in scikit-learn (a
+        ``partial_fit`` chunk may hold some of them).
     early_stopping : "auto" or bool, default=False
         Hold out ``validation_fraction`` of the rows, score them after every
         epoch (accuracy or R²) and restore the weights of the best epoch (the

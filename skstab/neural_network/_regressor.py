@@ -198,7 +198,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _encode_targets(self, y, sample_weight, first_pass, classes=None):
+    def _encode_targets(self, y, sample_weight, first_pass, classes=None, incremental=False):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if Y.dtype.kind not in "biuf":
             raise ValueError(
