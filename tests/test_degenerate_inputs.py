@@ -91,6 +91,14 @@ def test_subnormal_features_train(regression, input_scaling):
     assert np.isfinite(model.input_scale_).all() and (model.input_scale_ > 0).all()
 
 
+@pytest.mark.parametrize("compute_dtype, scale", [("float64", 1e-310), ("float32", 1e-40)])
+def test_unscaled_subnormal_feature_raises_naming_the_column(regression, compute_dtype, scale):
+    X, y = regression
+    X[:, 1] *= scale
+    with pytest.raises(ValueError, match=r"column 1 holds only values below .*normal range.*input_scaling='robust'"):
+        StabilizedMLPRegressor(**SMALL, input_scaling=None, compute_dtype=compute_dtype).fit(X, y)
+
+
 @pytest.mark.parametrize(
     "scales, expected",
     [

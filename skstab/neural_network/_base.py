@@ -23,7 +23,7 @@ from ..training._state import Settings, state_as_builtins, state_from_builtins
 from ..training._threading import blas_threads
 from ..utils._accelerator import ACCELERATORS, resolve_accelerator
 from ..utils._doc_links import DocLinkMixin
-from ..utils._inputs import check_finite_outputs, check_range, explained_input_errors
+from ..utils._inputs import check_finite_outputs, check_normal_range, check_range, explained_input_errors
 from ..utils._persistence import _VersionedPickleMixin
 from ..utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 from ._builders import (
@@ -283,6 +283,7 @@ class _BaseStabilizedMLP(
         if first_pass:
             self.input_center_, self.input_scale_ = fit_input_scaling(self.input_scaling, X, sample_weight)
             if self.input_center_ is None:
+                check_normal_range(X, dtype, getattr(self, "feature_names_in_", None))
                 warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
         X = self._scale_inputs(X, dtype)
         return TrainingData(X, Y.astype(X.dtype, copy=False), sample_weight, stratify)
