@@ -1,10 +1,7 @@
 """StabilizedMLPRegressor: single- and multi-output regression."""
 
-import warnings
-
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import r2_score
 
 from .. import nn
@@ -261,21 +258,13 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
     def score(self, X, y, sample_weight=None):
         """R^2 of the predictions; see :meth:`sklearn.base.RegressorMixin.score`.
 
-        Raises a ValueError where R^2 is not a finite number (fewer than two
-        samples, or squared residuals beyond float64) instead of returning
-        NaN or -inf.
+        As for scikit-learn's regressors, R^2 of fewer than two samples is NaN
+        with an :class:`~sklearn.exceptions.UndefinedMetricWarning`. Negative
+        sample weights raise a ValueError.
         """
         if sample_weight is not None:  # the metric alone would take negative weights
             sample_weight = _check_sample_weight(sample_weight, np.asarray(y), ensure_non_negative=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UndefinedMetricWarning)
-            score = super().score(X, y, sample_weight)
-        if not np.isfinite(score):
-            raise ValueError(
-                f"R^2 is not defined here (got {score}): it needs at least two samples of y that differ, "
-                "and squared residuals within float64's range."
-            )
-        return score
+        return super().score(X, y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
