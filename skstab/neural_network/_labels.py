@@ -65,7 +65,7 @@ def check_same_classes(fitted_classes, y):
     if set(labels.tolist()) != set(fitted_classes.tolist()):
         raise ValueError(
             "warm_start can only be used where `y` has the same classes as in the previous call to fit: "
-            f"the model was fitted on {fitted_classes.tolist()}, y has {labels.tolist()}. Set warm_start=False "
-            "to fit a new model on these classes, or continue with y holding the same classes (partial_fit "
-            "accepts chunks holding only some of them)."
+            f"the model was fitted on class labels {fitted_classes.tolist()}, y has {labels.tolist()}. Set "
+            "warm_start=False to fit a new model on these classes, or continue with y holding the same classes "
+            "(partial_fit accepts chunks holding only some of them)."
         )
