@@ -254,7 +254,8 @@ def _check_result(est, kind, method, X, result):
             assert np.isfinite(out).all()
         return
     if method == "score":
-        assert np.isfinite(result)
+        # R^2 of one row is NaN (with an UndefinedMetricWarning), as scikit-learn's regressors return.
+        assert np.isfinite(result) or (kind == "regressor" and n < 2 and np.isnan(result))
         return
     if method == "drift_report":
         assert result.shape[0] == est.n_features_in_

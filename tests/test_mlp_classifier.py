@@ -260,7 +260,7 @@ def test_partial_fit_multilabel_without_classes():
 def test_warm_start_new_class_raises():
     X, y = _iris()
     clf = StabilizedMLPClassifier(warm_start=True, **FAST).fit(X[y < 2], y[y < 2])
-    with pytest.raises(ValueError, match="not in classes_"):
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same classes"):
         clf.fit(X, y)
 
 

@@ -23,7 +23,7 @@ from ..training._state import Settings, state_as_builtins, state_from_builtins
 from ..training._threading import blas_threads
 from ..utils._accelerator import ACCELERATORS, resolve_accelerator
 from ..utils._doc_links import DocLinkMixin
-from ..utils._inputs import check_finite_outputs, check_range, explained_input_errors
+from ..utils._inputs import check_finite_outputs, check_normal_range, check_range, explained_input_errors
 from ..utils._persistence import _VersionedPickleMixin
 from ..utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 from ._builders import (
@@ -196,8 +196,11 @@ class _BaseStabilizedMLP(
     # -- hooks for the subclasses ------------------------------------------------
 
     @abstractmethod
-    def _encode_targets(self, y, sample_weight, first_pass, classes=None):
-        """Return ``(Y, stratify)``: 2-D float targets, and labels to stratify on or None."""
+    def _encode_targets(self, y, sample_weight, first_pass, classes=None, incremental=False):
+        """Return ``(Y, stratify)``: 2-D float targets, and labels to stratify on or None.
+
+        ``classes`` are those declared to ``partial_fit``; ``incremental`` says the call is ``partial_fit``.
+        """
 
     @abstractmethod
     def _make_loss(self, accelerator="numpy"):
@@ -210,6 +213,13 @@ class _BaseStabilizedMLP(
     def _init_output_bias(self, Y, sample_weight):
         """Starting output bias: the weighted mean target, so training starts centred."""
         return np.average(Y, axis=0, weights=sample_weight)
+
+    def _init_output_layer(self, layer, Y, sample_weight, incremental):
+        """Set up the freshly built output ``layer``: its bias starts at :meth:`_init_output_bias` of ``Y``.
+
+        ``incremental`` says that ``Y`` is a stream's first chunk rather than the whole training set.
+        """
+        layer.params["b"][...] = self._init_output_bias(Y, sample_weight)
 
     # -- fitting -------------------------------------------------------------------
 
@@ -270,11 +280,12 @@ class _BaseStabilizedMLP(
         dtype = resolve_dtype(self.compute_dtype, X) if first_pass else self.net_.params.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
-        Y, stratify = self._encode_targets(y, sample_weight, first_pass, classes)
+        Y, stratify = self._encode_targets(y, sample_weight, first_pass, classes, incremental)
         sample_weight = self._apply_class_weight(y, sample_weight)
         if first_pass:
             self.input_center_, self.input_scale_ = fit_input_scaling(self.input_scaling, X, sample_weight)
             if self.input_center_ is None:
+                check_normal_range(X, dtype, getattr(self, "feature_names_in_", None))
                 warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
         X = self._scale_inputs(X, dtype)
         return TrainingData(X, Y.astype(X.dtype, copy=False), sample_weight, stratify)

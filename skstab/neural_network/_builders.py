@@ -51,19 +51,38 @@ def hidden_sizes(params):
 
 
 def resolve_normalization(params, n_train):
-    """The normalization the network gets: ``"auto"`` is batch norm for batches of 8+ rows, else layer norm."""
+    """The normalization the network gets, or a ValueError for one that would make a layer's output constant.
+
+    ``"auto"`` is batch norm for batches of 8+ rows, else layer norm, or none
+    when a hidden layer has a single unit: layer normalization over one unit
+    outputs its bias whatever the input.
+    """
     kind = params["normalization"]
+    widths = hidden_sizes(params)
     if kind == "auto":
         kind = "batch" if min(params["batch_size"], n_train) >= MIN_BATCH_ROWS else "layer"
+        return None if kind == "layer" and 1 in widths else kind
     if kind == "group":
-        for width in hidden_sizes(params):
+        for width in widths:
             if width % params["n_groups"]:
                 raise ValueError(
                     f"normalization='group' needs every hidden layer width to be a multiple of "
                     f"n_groups={params['n_groups']}, but one layer has {width} units. Change "
                     "n_groups or hidden_layer_sizes."
                 )
-    return kind
+    # Normalizing a row over a group of one unit leaves only the shift: the layer's output is a constant.
+    if kind == "layer" and 1 in widths:
+        where, fix = "a hidden layer's units, and one layer has a single unit", "widen that layer"
+    elif kind == "group" and params["n_groups"] in widths:
+        where = f"groups of width / n_groups units: a single unit in the layer of {params['n_groups']} units"
+        fix = "lower n_groups or widen that layer"
+    else:
+        return kind
+    raise ValueError(
+        f"normalization={kind!r} normalizes each row over {where}, so that layer's output is constant and "
+        "the network can only predict one value. Use normalization=None or 'batch' (or 'auto', which never "
+        f"picks such a normalization), or {fix}."
+    )
 
 
 #: Planned parameter updates (parameters times optimizer updates) from which ``accelerator="auto"``

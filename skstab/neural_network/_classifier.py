@@ -12,7 +12,7 @@ from .. import nn
 from ..utils._validation import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._base import _BaseStabilizedMLP
 from ._docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
-from ._labels import class_sample_weight, sorted_labels
+from ._labels import check_same_classes, class_sample_weight, sorted_labels
 
 
 class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
@@ -218,7 +218,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
                     )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _encode_targets(self, y, sample_weight, first_pass, classes=None):
+    def _encode_targets(self, y, sample_weight, first_pass, classes=None, incremental=False):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         try:
@@ -248,6 +248,8 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             self.n_outputs_ = 1 if len(self.classes_) == 2 else len(self.classes_)
         elif getattr(self, "_multilabel", False):
             raise ValueError("The model was fitted on multilabel targets; y is single-label.")
+        elif not incremental:
+            check_same_classes(self.classes_, y)
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
             raise ValueError(

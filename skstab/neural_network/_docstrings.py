@@ -102,7 +102,11 @@ SHARED_PARAMETERS = """
         Normalization after each hidden dense layer; ``None`` for none.
         ``"auto"`` picks batch normalization when batches hold at least 8 rows
         and layer normalization otherwise, since batch statistics of fewer
-        rows are noise. At prediction batch normalization uses its frozen
+        rows are noise; when layer normalization would be picked and a hidden
+        layer has a single unit, whose layer-normalized output is constant,
+        ``"auto"`` uses no normalization. An explicit ``"layer"`` with a
+        one-unit layer, or ``"group"`` with groups of one unit (a width equal
+        to ``n_groups``), raises a ValueError for the same reason. At prediction batch normalization uses its frozen
         running statistics (layer and group normalization work row by row),
         so a row's prediction never depends on the rows predicted with it.
         Any name added to :data:`skstab.nn.NORMALIZATIONS` is accepted too.
@@ -146,7 +150,9 @@ SHARED_PARAMETERS = """
         number of features or outputs raises a ValueError and leaves the model
         as it was, instead of silently keeping or replacing the network; set
         ``warm_start=False`` to train a new one. ``"auto"`` choices keep the
-        existing network's.
+        existing network's. A warm-started ``fit`` of the classifier must see
+        the same classes as the previous fit, as in scikit-learn (a
+        ``partial_fit`` chunk may hold some of them).
     early_stopping : "auto" or bool, default=False
         Hold out ``validation_fraction`` of the rows, score them after every
         epoch (accuracy or R²) and restore the weights of the best epoch (the

@@ -95,7 +95,8 @@ def report_fit(estimator, result, incremental):
         estimator.loss_curve_[-estimator.n_iter_ :], n_iter_no_change=window, tol=estimator.tol
     )
     check = result.check
-    if check is not None and check.inference_loss >= check.constant_loss:
+    # A constant prediction with zero loss (a constant target) leaves nothing to learn.
+    if check is not None and check.inference_loss >= check.constant_loss > 0:
         warn_at_caller(
             f"The trained network's loss on training rows ({check.inference_loss:.4g}) is no lower than that "
             f"of a constant prediction ({check.constant_loss:.4g}): the model did not learn. Lower "

@@ -23,37 +23,57 @@ CLIP_WARNING_FRACTION = 0.5
 CLIP_WINDOW_EPOCHS = 5
 
 
-def _column_std(X):
+def _column_spreads(X):
+    """Each column's standard deviation as ``spread * 2 ** exponent``, and whether the column varies.
+
+    Every column is first divided by the power of two just above its largest
+    magnitude (exact), so neither huge values (whose squares overflow) nor tiny
+    or subnormal ones (whose squares underflow to 0) distort its spread.
+    """
+    low, high = X.min(axis=0), X.max(axis=0)
+    if not isinstance(X, np.ndarray):
+        low, high = low.toarray().ravel(), high.toarray().ravel()
+    exponent = np.frexp(np.maximum(np.abs(low), np.abs(high)).astype(np.float64))[1]
     if isinstance(X, np.ndarray):
-        return X.std(axis=0, dtype=np.float64)
-    mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
-    mean_sq = np.asarray(X.multiply(X).mean(axis=0), dtype=np.float64).ravel()
-    return np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
+        spread = np.ldexp(X, -exponent).std(axis=0, dtype=np.float64)
+    else:
+        X = X.tocsr(copy=True)
+        X.data = np.ldexp(X.data, -exponent[X.indices])
+        mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+        mean_sq = np.asarray(X.multiply(X).mean(axis=0), dtype=np.float64).ravel()
+        spread = np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
+    return spread, exponent, high > low
 
 
 def warn_scale_disparity(X, feature_names=None):
     """Warn when feature standard deviations differ by more than ``SCALE_RATIO_LIMIT``.
 
     The scales are estimated on an evenly strided sample of at most
-    ``SCALE_SAMPLE_ROWS`` rows, a view of ``X``, so the check never copies a
-    large input.
+    ``SCALE_SAMPLE_ROWS`` rows, so the check copies at most that sample. Their
+    ratio is compared in the log domain: it may exceed float64's range.
     """
     step = max(1, X.shape[0] // SCALE_SAMPLE_ROWS)
-    std = _column_std(X[::step])
-    varying = np.flatnonzero(std > 0)
-    if varying.size < 2:
+    spread, exponent, varying = _column_spreads(X[::step])
+    candidates = np.flatnonzero(varying & (spread > 0))
+    if candidates.size < 2:
         return
-    largest, smallest = varying[np.argmax(std[varying])], varying[np.argmin(std[varying])]
-    ratio = std[largest] / std[smallest]
-    if ratio <= SCALE_RATIO_LIMIT:
+    log2_std = np.log2(spread[candidates]) + exponent[candidates]
+    largest, smallest = candidates[np.argmax(log2_std)], candidates[np.argmin(log2_std)]
+    log10_ratio = float(log2_std.max() - log2_std.min()) * np.log10(2.0)
+    if log10_ratio <= np.log10(SCALE_RATIO_LIMIT):
         return
+    # A factor beyond float64's range (about 1e308) is given as a power of ten.
+    factor = f"{10.0**log10_ratio:.3g}" if log10_ratio < 308 else f"about 1e+{log10_ratio:.0f}"
 
     def name(index):
         return repr(str(feature_names[index])) if feature_names is not None else f"#{index}"
 
+    def std(index):
+        return f"{np.ldexp(spread[index], exponent[index]):.3g}"
+
     warn_at_caller(
-        f"Feature standard deviations differ by a factor of {ratio:.3g} (feature {name(largest)}: "
-        f"{std[largest]:.3g}, feature {name(smallest)}: {std[smallest]:.3g}). Unscaled features "
+        f"Feature standard deviations differ by a factor of {factor} (feature {name(largest)}: "
+        f"{std(largest)}, feature {name(smallest)}: {std(smallest)}). Unscaled features "
         "stretch the loss surface and slow or destabilize training: put skstab.FeatureAligner "
         "(fitted on training data only) before the network in a Pipeline.",
         ScaleDisparityWarning,

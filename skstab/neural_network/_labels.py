@@ -52,3 +52,20 @@ def sorted_labels(labels, name):
         return np.unique(labels)
     except TypeError as exc:
         raise ValueError(f"{name} holds labels that cannot be sorted: {exc}") from exc
+
+
+def check_same_classes(fitted_classes, y):
+    """Refuse a warm start on labels other than the fitted ``classes_``, as scikit-learn's MLP does.
+
+    A stream's chunks may hold some of the classes (``partial_fit`` does not
+    come here), but a warm-started ``fit`` sees the whole training set: other
+    classes mean another task, whose output layer the network does not have.
+    """
+    labels = np.unique(y)
+    if set(labels.tolist()) != set(fitted_classes.tolist()):
+        raise ValueError(
+            "warm_start can only be used where `y` has the same classes as in the previous call to fit: "
+            f"the model was fitted on class labels {fitted_classes.tolist()}, y has {labels.tolist()}. Set "
+            "warm_start=False to fit a new model on these classes, or continue with y holding the same classes "
+            "(partial_fit accepts chunks holding only some of them)."
+        )

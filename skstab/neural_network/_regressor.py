@@ -1,10 +1,7 @@
 """StabilizedMLPRegressor: single- and multi-output regression."""
 
-import warnings
-
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import r2_score
 
 from .. import nn
@@ -198,7 +195,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _encode_targets(self, y, sample_weight, first_pass, classes=None):
+    def _encode_targets(self, y, sample_weight, first_pass, classes=None, incremental=False):
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if Y.dtype.kind not in "biuf":
             raise ValueError(
@@ -220,6 +217,19 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         if self.target_mean_ is None:
             return Y, None
         return (Y - self.target_mean_) / self.target_scale_, None
+
+    def _init_output_bias(self, Y, sample_weight):
+        # A mean of equal values can miss them by rounding; a constant target is met exactly.
+        constant, value = _constant_columns(Y, sample_weight)
+        return np.where(constant, value, super()._init_output_bias(Y, sample_weight))
+
+    def _init_output_layer(self, layer, Y, sample_weight, incremental):
+        super()._init_output_layer(layer, Y, sample_weight, incremental)
+        # With no weights into it, a constant target's output is its bias, which already predicts it exactly:
+        # every gradient reaching it is zero, so the fit stays at the constant. A stream's first chunk having
+        # one value says nothing about the chunks to come, so streams keep their drawn weights.
+        if not incremental:
+            layer.params["W"][:, _constant_columns(Y, sample_weight)[0]] = 0.0
 
     def _make_loss(self, accelerator="numpy"):
         return nn.SquaredError(accelerator=accelerator)
@@ -248,23 +258,21 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
     def score(self, X, y, sample_weight=None):
         """R^2 of the predictions; see :meth:`sklearn.base.RegressorMixin.score`.
 
-        Raises a ValueError where R^2 is not a finite number (fewer than two
-        samples, or squared residuals beyond float64) instead of returning
-        NaN or -inf.
+        As for scikit-learn's regressors, R^2 of fewer than two samples is NaN
+        with an :class:`~sklearn.exceptions.UndefinedMetricWarning`. Negative
+        sample weights raise a ValueError.
         """
         if sample_weight is not None:  # the metric alone would take negative weights
             sample_weight = _check_sample_weight(sample_weight, np.asarray(y), ensure_non_negative=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UndefinedMetricWarning)
-            score = super().score(X, y, sample_weight)
-        if not np.isfinite(score):
-            raise ValueError(
-                f"R^2 is not defined here (got {score}): it needs at least two samples of y that differ, "
-                "and squared residuals within float64's range."
-            )
-        return score
+        return super().score(X, y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _constant_columns(Y, sample_weight):
+    """Which columns of ``Y`` hold one value over the rows of positive weight, and each column's first such value."""
+    counted = Y if sample_weight is None else Y[sample_weight > 0]
+    return (counted == counted[0]).all(axis=0), counted[0]

@@ -56,7 +56,7 @@ def build_or_resume(estimator, data, first_pass, incremental):
             n_train=n_train,
             out_activation=out_activation,
         )
-        net.layers[-1].params["b"][...] = estimator._init_output_bias(data.Y, data.sample_weight)
+        estimator._init_output_layer(net.layers[-1], data.Y, data.sample_weight, incremental)
     else:
         net = estimator.net_
         check_same_network(getattr(estimator, "_net_spec", None), params, normalization, incremental)

@@ -25,6 +25,8 @@ __all__ = [
 
 #: Where smooth clipping levels off: ``x / sqrt(1 + (x / 3) ** 2)`` stays within (-3, 3).
 SMOOTH_CLIP_BOUND = 3.0
+#: An exact power of two that lifts the smallest subnormal float64 (2 ** -1074) above the smallest normal one.
+SUBNORMAL_BOOST = 2.0**64
 
 
 def weighted_quantiles(X, levels, sample_weight=None):
@@ -170,11 +172,17 @@ def scale_features(X, center, scale, *, clip, dtype, chunk_rows=65_536):
     dense rows) is densified a chunk at a time.
     """
     out = np.empty(X.shape, dtype=dtype)
-    inverse = 1.0 / scale
+    # The inverse of a subnormal scale overflows: such a column is first multiplied by an exact power of two
+    # that makes its scale normal, and other columns are left bit for bit as they were.
+    boost = np.where(scale < np.finfo(np.float64).tiny, SUBNORMAL_BOOST, 1.0)
+    boosted = bool((boost != 1.0).any())
+    inverse = 1.0 / (scale * boost)
     for start in range(0, X.shape[0], chunk_rows):
         rows = X[start : start + chunk_rows]
         # In float64 first: raw values, or the centre, may lie beyond a float32 network's range.
         block = np.subtract(rows.toarray() if sparse.issparse(rows) else rows, center, dtype=np.float64)
+        if boosted:
+            block *= boost
         block *= inverse
         if clip:
             smooth_clip(block)

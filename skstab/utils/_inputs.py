@@ -122,6 +122,27 @@ def check_range(X, dtype, names, compute_dtype):
     )
 
 
+def check_normal_range(X, dtype, names):
+    """A ValueError naming a column whose nonzero values all lie below the compute dtype's normal range.
+
+    Such (subnormal) values keep only a few significant bits and vanish in
+    products with the network's weights, so an unscaled network sees the
+    column as zeros and cannot learn from it; input scaling rescales it.
+    """
+    magnitude = abs(X).max(axis=0)
+    magnitude = np.asarray(magnitude.toarray() if hasattr(magnitude, "toarray") else magnitude).ravel()
+    tiny = (magnitude > 0) & (magnitude < np.finfo(dtype).tiny)
+    if not tiny.any():
+        return
+    column = int(np.flatnonzero(tiny)[0])
+    raise ValueError(
+        f"X's {column_label(names, column)} holds only values below {np.dtype(dtype)}'s normal range (up to "
+        f"{magnitude[column]:.3g}, under {np.finfo(dtype).tiny:.3g}), which the network would compute with as "
+        "zeros. Keep input_scaling='robust' or 'standard', which rescales such a column, or scale the input "
+        "(e.g. skstab.FeatureAligner)."
+    )
+
+
 def check_finite_outputs(Z, X, dtype, names):
     """A ValueError naming the column behind outputs of finite X that overflowed the network's dtype."""
     if np.isfinite(Z).all():
