@@ -1,7 +1,8 @@
 """Input preprocessing fitted on training rows only: :class:`FeatureAligner` and the scalings it shares.
 
 ``_aligner`` is :class:`FeatureAligner`; ``_scaling`` the robust, standard and smooth-clip input
-scalings the estimators apply to their inputs; ``_moments`` the streaming per-feature moments both
+scalings the estimators apply to their inputs; ``_quantiles`` the quantile-normal scaling and the
+piecewise-linear bin edges; ``_moments`` the streaming per-feature moments both
 keep; ``_drift`` the drift report between splits.
 
 Beside :mod:`skstab.training`: it imports only :mod:`skstab.utils` and :mod:`skstab.exceptions`,
