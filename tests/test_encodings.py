@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.preprocessing import QuantileTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor, nn
 from skstab.preprocessing._quantiles import quantile_bin_edges
@@ -191,3 +192,16 @@ def test_defaults_are_unchanged():
     fitted = _fit(StabilizedMLPRegressor(**SMALL), X, signal)
     assert fitted.input_transformer_ is None
     assert not any(isinstance(layer, nn.PiecewiseLinearEncoding) for layer in fitted.net_.layers)
+
+
+@parametrize_with_checks(
+    [StabilizedMLPClassifier(numerical_embedding="piecewise_linear"), StabilizedMLPRegressor(input_scaling="quantile")],
+    # QuantileTransformer takes no sample weights: weighted rows are not repeated rows for the quantile scaling.
+    expected_failed_checks=lambda est: (
+        {"check_sample_weight_equivalence_on_dense_data": "quantile scaling ignores sample weights"}
+        if est.input_scaling == "quantile"
+        else {}
+    ),
+)
+def test_sklearn_compatible_with_encodings(estimator, check):
+    check(estimator)
