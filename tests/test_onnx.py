@@ -280,3 +280,19 @@ def test_user_guide_example():
     result = doctest.testfile(str(guide), module_relative=False, optionflags=flags, verbose=False)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize(
+    "params, named",
+    [
+        ({"input_scaling": "quantile"}, "input_scaling='quantile'"),
+        ({"numerical_embedding": "piecewise_linear"}, "numerical_embedding='piecewise_linear'"),
+    ],
+    ids=["quantile", "piecewise_linear"],
+)
+@pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])
+def test_quantile_encodings_are_refused_by_name(Estimator, params, named, X):
+    kind = "binary" if Estimator is StabilizedMLPClassifier else "single"
+    est = Estimator((8,), max_iter=2, random_state=0, **params).fit(X, _targets(X, kind))
+    with pytest.raises(NotImplementedError, match=f"does not cover {named} yet: fit without it"):
+        skl2onnx.to_onnx(est, X[:1])

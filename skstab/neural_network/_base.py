@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import nn, optim
+from ..preprocessing._quantiles import fit_quantile_scaling, quantile_scale
 from ..preprocessing._scaling import fit_input_scaling, scale_inputs
 from ..training._fit_check import check_fit, constant_loss
 from ..training._loop import STREAM_LOSS_SMOOTHING, train
@@ -57,7 +58,7 @@ class _BaseStabilizedMLP(
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [registry_options(nn.ACTIVATIONS)],
-        "input_scaling": [StrOptions({"robust", "standard"}), None],
+        "input_scaling": [StrOptions({"robust", "standard", "quantile"}), None],
         "optimizer": [registry_options(optim.OPTIMIZERS)],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -284,7 +285,8 @@ class _BaseStabilizedMLP(
         sample_weight = self._apply_class_weight(y, sample_weight)
         if first_pass:
             self.input_center_, self.input_scale_ = fit_input_scaling(self.input_scaling, X, sample_weight)
-            if self.input_center_ is None:
+            self.input_transformer_ = fit_quantile_scaling(self.input_scaling, X, self.random_state)
+            if self.input_center_ is None and self.input_transformer_ is None:
                 check_normal_range(X, dtype, getattr(self, "feature_names_in_", None))
                 warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
         X = self._scale_inputs(X, dtype)
@@ -292,6 +294,10 @@ class _BaseStabilizedMLP(
 
     def _scale_inputs(self, X, dtype):
         """``X`` as the network takes it: scaled as fitted, row-major, in the compute ``dtype``."""
+        # Models fitted before quantile scaling existed have no transformer.
+        transformer = getattr(self, "input_transformer_", None)
+        if transformer is not None:
+            return quantile_scale(X, transformer, dtype=dtype)
         if self.input_center_ is None:
             check_range(X, dtype, getattr(self, "feature_names_in_", None), self.compute_dtype)
         clip = self.input_scaling == "robust"

@@ -14,13 +14,14 @@ from numbers import Integral
 import numpy as np
 
 from .. import nn, optim
+from ..preprocessing._quantiles import PIECEWISE_LINEAR_BINS, quantile_bin_edges
 from ..training._batching import MIN_BATCH_ROWS, batch_bounds
 from ..utils._accelerator import numba_available
 
 #: Activations whose variance-preserving initialisation is He's; the others get Glorot's.
 _HE_ACTIVATIONS = frozenset({"relu", "gelu", "prelu"})
 #: ``numerical_embedding`` choices -> the layer in front of the network.
-NUMERICAL_EMBEDDINGS = {"periodic": nn.PeriodicEmbedding}
+NUMERICAL_EMBEDDINGS = {"periodic": nn.PeriodicEmbedding, "piecewise_linear": nn.PiecewiseLinearEncoding}
 #: Offered optimizer arguments that, as in scikit-learn's MLP, belong to one
 #: optimizer only: RMSProp has a momentum term of its own, which the
 #: estimators leave at zero.
@@ -111,14 +112,17 @@ def choose_accelerator(params, n_features, n_outputs, n_train):
     return "auto" if n_params * n_updates >= NUMBA_MIN_WORK else "numpy"
 
 
-def build_network(params, n_features, n_outputs, normalization, rng, dtype, *, n_train=None, out_activation=None):
+def build_network(
+    params, n_features, n_outputs, normalization, rng, dtype, *, n_train=None, out_activation=None, bin_edges=None
+):
     """``Dense -> normalization -> activation [-> dropout]`` per hidden layer, then a dense output layer, built.
 
     Optional front layers (``numerical_embedding``, ``feature_scale``) come
     first; with ``n_ensemble > 1`` the dense layers are
     :class:`~skstab.nn.BatchEnsembleDense` and the output layer averages the
     members under ``out_activation``. ``n_train`` (training rows) lays the
-    dropout schedule out over the planned batches.
+    dropout schedule out over the planned batches. ``bin_edges`` (see
+    :func:`embedding_bin_edges`) go to an embedding that takes ``edges``.
     """
     init = "he" if params["activation"] in _HE_ACTIVATIONS else "glorot"
     offered = {
@@ -130,7 +134,7 @@ def build_network(params, n_features, n_outputs, normalization, rng, dtype, *, n
     n_members = params["n_ensemble"]
     layers = []
     if params["numerical_embedding"] is not None:
-        layers.append(NUMERICAL_EMBEDDINGS[params["numerical_embedding"]]())
+        layers.append(build_from_registry(NUMERICAL_EMBEDDINGS, params["numerical_embedding"], {"edges": bin_edges}))
     if params["feature_scale"]:
         layers.append(nn.FeatureScale())
     for index, width in enumerate(hidden_sizes(params)):
@@ -151,6 +155,17 @@ def build_network(params, n_features, n_outputs, normalization, rng, dtype, *, n
     net = nn.Sequential(layers)
     net.build(n_features, rng, dtype=dtype)
     return net
+
+
+def embedding_bin_edges(params, X, sample_weight=None):
+    """The bin edges of a piecewise-linear ``numerical_embedding``, from the scaled rows ``X``; else None.
+
+    Computed once, when the network is built: later ``partial_fit`` calls and
+    warm starts keep the network, so its bins stay those of the first rows.
+    """
+    if params["numerical_embedding"] != "piecewise_linear":
+        return None
+    return quantile_bin_edges(X, PIECEWISE_LINEAR_BINS, sample_weight)
 
 
 def dense_layers(net):

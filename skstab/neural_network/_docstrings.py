@@ -9,7 +9,7 @@ SHARED_PARAMETERS = """
         ``"prelu"`` (:class:`skstab.nn.PReLU`) learns the slope of each unit's
         negative side, starting as a ReLU, at a tenth of the learning rate
         (RealMLP's parametric activation).
-    input_scaling : {"robust", "standard"} or None, default="robust"
+    input_scaling : {"robust", "standard", "quantile"} or None, default="robust"
         How the network scales its inputs, with statistics of the rows
         passed to ``fit`` (the first ``partial_fit`` call only: later chunks
         are scaled with them; to stream, pass a large first chunk or use
@@ -22,9 +22,16 @@ SHARED_PARAMETERS = """
         clips smoothly with ``x / sqrt(1 + (x / 3) ** 2)``, which keeps
         outliers in order but within (-3, 3). ``"standard"`` is the z-score.
         Quantiles are inverted-CDF quantiles, so sample weights act as
-        repeated rows. ``None`` feeds the features as given, as does sparse
-        input (centring would densify it: scale it beforehand). See
-        :ref:`user_guide_scaling`.
+        repeated rows. ``"quantile"`` maps each feature through its training
+        quantiles to a standard normal, with scikit-learn's
+        ``QuantileTransformer(output_distribution="normal")`` (up to 1,000
+        quantiles, 10,000 rows subsampled with a seed drawn from
+        ``random_state``; see ``input_transformer_``): for skewed,
+        heavy-tailed features such as counts and amounts of money. Its
+        quantiles are unweighted: every row counts once, whatever its sample
+        weight. ONNX export refuses it. ``None`` feeds the features as given,
+        as does sparse input (centring would densify it: scale it
+        beforehand). See :ref:`user_guide_scaling`.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"}, default="adamw"
         Update rule. ``"adamw"`` shrinks the weights directly at every update
         (decoupled weight decay), so all weights are regularized at the same
@@ -195,14 +202,24 @@ SHARED_PARAMETERS = """
         then lowers it along a half cosine to zero, so the last updates fit
         the network prediction uses. A warm start continues from where the
         schedule ended.
-    numerical_embedding : {"periodic"} or None, default=None
+    numerical_embedding : {"periodic", "piecewise_linear"} or None, default=None
         ``"periodic"`` puts a :class:`skstab.nn.PeriodicEmbedding` in front of
         the network: each feature becomes itself plus 3 learned combinations
         of 16 learned cosines of it, which helps on features with sharp or
         periodic effects (RealMLP's PBLD embedding). Its parameters learn at
         a tenth of the learning rate and are not decayed. The first layer's
-        input grows fourfold. ``None`` (default) feeds the scaled features
-        directly, as before.
+        input grows fourfold. ``"piecewise_linear"`` puts a
+        :class:`skstab.nn.PiecewiseLinearEncoding` there (Gorishniy et al.,
+        2022): each scaled feature is cut into up to 16 bins at its training
+        quantiles (fewer for features with few distinct values, one for a
+        constant), and a value in bin ``t`` becomes 1 for every bin before,
+        its position within bin ``t``, and 0 after; the first layer then
+        learns a piecewise-linear function of each feature, which suits
+        irregular, multi-modal or thresholded features. The bins are fixed
+        (weighted quantiles of the rows passed to ``fit``, or of the first
+        ``partial_fit`` call) and learn nothing; the first layer's input grows
+        up to sixteenfold; ONNX export refuses it. ``None`` (default) feeds
+        the scaled features directly, as before.
     feature_scale : bool, default=False
         Put a learned scale per input feature (:class:`skstab.nn.FeatureScale`,
         starting at 1) in front of the first dense layer, after any
@@ -288,10 +305,14 @@ SHARED_ATTRIBUTES = """
         ``lr_scale``, the factor on the schedule from then on.
     input_center_ : ndarray of shape (`n_features_in_`,) or None
         Per-feature centre of ``input_scaling`` (median or mean); None when
-        inputs are not scaled.
+        inputs are not scaled or scaled by quantiles.
     input_scale_ : ndarray of shape (`n_features_in_`,) or None
         Per-feature divisor of ``input_scaling``; None when inputs are not
-        scaled.
+        scaled or scaled by quantiles.
+    input_transformer_ : sklearn.preprocessing.QuantileTransformer or None
+        The ``QuantileTransformer`` of ``input_scaling="quantile"``, fitted on
+        the rows passed to ``fit`` (the first ``partial_fit`` call only: later
+        chunks are scaled with it); None otherwise.
     accelerator_ : {"numpy", "numba"}
         What the training arithmetic outside the matrix products ran with
         (see ``accelerator``); ``"auto"`` gives ``"numba"`` only when numba is

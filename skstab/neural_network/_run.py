@@ -17,6 +17,7 @@ from ._builders import (
     build_schedule,
     check_same_network,
     choose_accelerator,
+    embedding_bin_edges,
     network_spec,
     stream_plan,
 )
@@ -55,6 +56,7 @@ def build_or_resume(estimator, data, first_pass, incremental):
             data.X.dtype,
             n_train=n_train,
             out_activation=out_activation,
+            bin_edges=embedding_bin_edges(params, data.X, data.sample_weight),
         )
         estimator._init_output_layer(net.layers[-1], data.Y, data.sample_weight, incremental)
     else:

@@ -15,6 +15,7 @@ from ._embeddings import FeatureScale, PeriodicEmbedding
 from ._ensemble import BatchEnsembleDense
 from ._losses import LOSSES, SigmoidCrossEntropy, SoftmaxCrossEntropy, SquaredError
 from ._normalization import NORMALIZATIONS, BatchNorm, GroupNorm, LayerNorm
+from ._piecewise import PiecewiseLinearEncoding
 from ._sequential import Sequential
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Logistic",
     "PReLU",
     "PeriodicEmbedding",
+    "PiecewiseLinearEncoding",
     "ReLU",
     "Sequential",
     "SigmoidCrossEntropy",

@@ -193,9 +193,10 @@ def scale_features(X, center, scale, *, clip, dtype, chunk_rows=65_536):
 def fit_input_scaling(input_scaling, X, sample_weight=None):
     """The per-feature ``(centre, scale)`` of an estimator's ``input_scaling``, or ``(None, None)``.
 
-    Sparse input is not scaled: centring would densify it.
+    Sparse input is not scaled: centring would densify it. ``"quantile"`` has
+    no centre and scale (see :func:`skstab.preprocessing._quantiles.fit_quantile_scaling`).
     """
-    if input_scaling is None or sparse.issparse(X):
+    if input_scaling not in ("robust", "standard") or sparse.issparse(X):
         return None, None
     return (robust_statistics if input_scaling == "robust" else standard_statistics)(X, sample_weight)
 

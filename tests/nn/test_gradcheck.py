@@ -14,6 +14,7 @@ from skstab.nn import (
     GroupNorm,
     LayerNorm,
     PeriodicEmbedding,
+    PiecewiseLinearEncoding,
     Sequential,
 )
 
@@ -65,6 +66,9 @@ def _layers():
     yield "dropout-flat-cos", lambda: FixedMaskDropout(0.4, schedule="flat_cos", n_steps=4), True
     yield "periodic-embedding", lambda: PeriodicEmbedding(n_frequencies=5, sigma=0.5, embedding_dim=2), True
     yield "feature-scale", FeatureScale, True
+    # Six features of 1 to 4 bins: one unclipped bin, and first, middle and last bins that clip on one or both sides.
+    edges = [[-1.0, 1.0], [-2.0, 0.0, 2.0], [-1.5, -0.5, 0.5, 1.5], [-3.0, -1.0, 0.2, 0.4, 3.0], [0.0, 0.5], [-1, 0, 1]]
+    yield "piecewise-linear", lambda: PiecewiseLinearEncoding(edges), True
 
 
 LAYER_CASES = list(_layers())

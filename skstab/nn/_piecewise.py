@@ -1,0 +1,146 @@
+r"""Piecewise-linear encoding of numerical features over fixed bins (Gorishniy, Rubachev and Babenko, 2022).
+
+The encoding has no learned parameter: it is fixed by the bin edges, which
+are computed from the training rows outside :mod:`skstab.nn` (the estimators
+use :func:`skstab.preprocessing._quantiles.quantile_bin_edges`) and given to
+the layer, so this package stays free of scikit-learn.
+"""
+
+import numpy as np
+
+from ._base import Layer
+from ._embeddings import _dense
+
+
+def _edge_table(edges):
+    """Bins of every feature padded to the widest: ``(left, inverse_width)``, each (n_features, n_bins)."""
+    n_bins = max(len(e) - 1 for e in edges)
+    left = np.zeros((len(edges), n_bins))
+    inverse_width = np.zeros((len(edges), n_bins))
+    for j, e in enumerate(edges):
+        left[j, : len(e) - 1] = e[:-1]
+        inverse_width[j, : len(e) - 1] = 1.0 / np.diff(e)
+    return left, inverse_width
+
+
+def _bin_layout(edges):
+    """``(columns, clip_low, clip_high)``: the real bins among the padded ones, and how each clips.
+
+    ``columns`` indexes the real bins in the flattened (n_features, n_bins)
+    table. All bins but a feature's first clip below at 0 and all but its last
+    clip above at 1: the outer sides of the first and last bins stay linear,
+    as in the paper, so values beyond the training range keep moving the
+    encoding. A feature with one bin is not clipped at all.
+    """
+    counts = np.array([len(e) - 1 for e in edges])
+    position = np.arange(counts.max())
+    real = position < counts[:, None]
+    clip_low = (position > 0) & real
+    clip_high = position < counts[:, None] - 1
+    return np.flatnonzero(real.ravel()), clip_low, clip_high
+
+
+class PiecewiseLinearEncoding(Layer):
+    r"""Piecewise-linear encoding of each numerical feature over its own bins.
+
+    Feature :math:`x_j`, with bin edges :math:`b_0 < b_1 < \dots < b_T`, becomes
+    :math:`T` values: bin :math:`t` gives 1 when :math:`x \ge b_t`, 0 when
+    :math:`x < b_{t-1}` and :math:`(x - b_{t-1}) / (b_t - b_{t-1})` in
+    between, except that the first bin is not clipped below and the last is
+    not clipped above. So the encoding of :math:`x` in bin :math:`t` is
+    ``[1, ..., 1, fraction, 0, ..., 0]``: the next dense layer learns a
+    piecewise-linear function of each feature, with a kink at every edge,
+    which a network of raw values needs many units for.
+
+    Parameters
+    ----------
+    edges : sequence of array-like
+        One strictly increasing array of at least two values per input
+        feature: that feature's bin edges (quantiles of the training rows,
+        typically). Features may have different numbers of bins.
+
+    Attributes
+    ----------
+    buffers : dict
+        ``"left"``, the left edge of each bin, and ``"inverse_width"``, one
+        over its width, both of shape (n_features, max bins), padded with
+        zeros. The layer has no ``params``; which bins are real, and how
+        each clips, is fixed by ``edges`` when the layer is built.
+
+    Notes
+    -----
+    The output of a row is laid out feature by feature, each feature's bins
+    in order; its width is the total number of bins. Sparse input is
+    densified batch by batch. The layer computes an input gradient, though a
+    first layer is never asked for one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skstab.nn import PiecewiseLinearEncoding
+    >>> layer = PiecewiseLinearEncoding([[0.0, 1.0, 3.0], [0.0, 1.0]])
+    >>> layer.build(2)
+    3
+    >>> layer.infer(np.array([[2.0, 0.5], [-1.0, 4.0]]))
+    array([[ 1. ,  0.5,  0.5],
+           [-1. ,  0. ,  4. ]])
+    """
+
+    def __init__(self, edges):
+        super().__init__()
+        self.edges = [np.asarray(e, dtype=np.float64) for e in edges]
+        for j, e in enumerate(self.edges):
+            if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
+                raise ValueError(
+                    f"edges[{j}] must be a strictly increasing 1-D array of at least two finite values, got {e!r}."
+                )
+
+    def _init_buffers(self, n_in):
+        if n_in != len(self.edges):
+            raise ValueError(f"PiecewiseLinearEncoding has edges for {len(self.edges)} features, not {n_in}.")
+        self._columns, self._clip_low, self._clip_high = _bin_layout(self.edges)
+        left, inverse_width = _edge_table(self.edges)
+        return {"left": left, "inverse_width": inverse_width}
+
+    def _n_out(self, n_in):
+        return sum(len(e) - 1 for e in self.edges)
+
+    def _encode(self, X, raw=None, out=None):
+        """Return ``(Y, slope)``: the encoding and where it follows the fraction (1) or is clipped (0)."""
+        left, inverse_width = self.buffers["left"], self.buffers["inverse_width"]
+        n, d = X.shape
+        raw = np.subtract(X[:, :, None], left, out=raw, dtype=left.dtype)
+        raw *= inverse_width
+        below, above = self._clip_low & (raw < 0), self._clip_high & (raw > 1)
+        raw[below] = 0.0
+        raw[above] = 1.0
+        Y = np.take(raw.reshape(n, -1), self._columns, axis=1, out=out)
+        return Y, ~(below | above)
+
+    def forward(self, X: np.ndarray, *, training: bool) -> np.ndarray:
+        X = _dense(X)
+        dtype = self.buffers["left"].dtype
+        n, d = X.shape
+        raw = self._workspace("raw", (n, d, self.buffers["left"].shape[1]), dtype)
+        Y, slope = self._encode(X, raw=raw, out=self._workspace("Y", (n, self._n_out(d)), dtype))
+        self._cache = slope
+        return Y
+
+    def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        slope = self._cache
+        n, d, n_bins = slope.shape
+        # dY back on the padded bins, zero where the encoding is clipped (flat) or padding.
+        padded = np.zeros((n, d * n_bins), dtype=dY.dtype)
+        padded[:, self._columns] = dY
+        padded = padded.reshape(n, d, n_bins)
+        padded *= slope
+        padded *= self.buffers["inverse_width"]
+        return padded.sum(axis=2)
+
+    def infer(self, X: np.ndarray) -> np.ndarray:
+        return self._encode(_dense(X))[0]
+
+    def __repr__(self):
+        return f"PiecewiseLinearEncoding(<edges of {len(self.edges)} features, {self._n_out(None)} bins>)"
