@@ -113,6 +113,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         n_ensemble=4,
         accelerator="auto",
         partial_fit_horizon=None,
+        categorical_features="from_dtype",
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -158,6 +159,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             n_ensemble=n_ensemble,
             accelerator=accelerator,
             partial_fit_horizon=partial_fit_horizon,
+            categorical_features=categorical_features,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing

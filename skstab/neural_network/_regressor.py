@@ -111,6 +111,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         n_ensemble=4,
         accelerator="auto",
         partial_fit_horizon=None,
+        categorical_features="from_dtype",
         standardize_target=True,
     ):
         super().__init__(
@@ -155,6 +156,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             n_ensemble=n_ensemble,
             accelerator=accelerator,
             partial_fit_horizon=partial_fit_horizon,
+            categorical_features=categorical_features,
         )
         self.standardize_target = standardize_target
 
