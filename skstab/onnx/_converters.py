@@ -351,6 +351,12 @@ def _check_net(model):
     check_is_fitted(model)
     if not isinstance(getattr(model, "net_", None), nn.Sequential):
         raise TypeError(f"{type(model).__name__}.net_ is not a skstab.nn.Sequential; it cannot be exported.")
+    if getattr(model, "encoder_", None) is not None:
+        raise ValueError(
+            f"This {type(model).__name__} encodes its raw input itself (encoder_: categorical columns or missing "
+            "values in fit), which skstab's ONNX export does not cover. To export, encode outside the model: a "
+            "ColumnTransformer with OneHotEncoder and SimpleImputer (which skl2onnx converts) in front of it."
+        )
 
 
 # -- converters ---------------------------------------------------------------------------

@@ -121,7 +121,7 @@ def categorical_mask(X, categorical_features):
                 "categorical_features names columns, but X has no column names; pass indices or a boolean "
                 "mask, or a DataFrame."
             )
-        unknown = [name for name in spec if name not in names]
+        unknown = [str(name) for name in spec if name not in names]
         if unknown:
             raise ValueError(f"categorical_features names {unknown}, not columns of X ({names}).")
         mask = np.isin(names, spec)
