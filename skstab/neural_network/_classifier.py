@@ -170,8 +170,9 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data; a pandas or polars DataFrame may hold categorical
+            columns and missing values (see ``categorical_features``).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a 0/1 indicator matrix for multilabel targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -190,8 +191,9 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data; a pandas or polars DataFrame may hold categorical
+            columns and missing values (see ``categorical_features``).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -297,8 +299,8 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input data, with the columns of the training data.
 
         Returns
         -------
@@ -315,8 +317,8 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input data, with the columns of the training data.
 
         Returns
         -------
@@ -340,8 +342,8 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input data, with the columns of the training data.
 
         Returns
         -------

@@ -166,8 +166,9 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data; a pandas or polars DataFrame may hold categorical
+            columns and missing values (see ``categorical_features``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -186,8 +187,9 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data; a pandas or polars DataFrame may hold categorical
+            columns and missing values (see ``categorical_features``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -234,8 +236,8 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input data, with the columns of the training data.
 
         Returns
         -------
