@@ -379,8 +379,12 @@ def test_unusable_columns_are_named_with_what_to_do(Estimator, case):
 
     X, match = _frames()[case]
     _, y = _binary(n=20)
+    # The estimators encode text and categorical DataFrame columns themselves (categorical_features="from_dtype",
+    # tests/test_dataframes.py); with categorical_features=None they are unusable columns like the others.
     with pytest.raises(ValueError, match=match):
-        Estimator(**SMALL).fit(X, y)
+        Estimator(**SMALL, categorical_features=None).fit(X, y)
+    if case in ("text", "category"):
+        assert Estimator(**SMALL).fit(X, y).encoder_.is_categorical_[-1]
     with pytest.raises(ValueError, match=match):
         FeatureAligner().fit(X)
 

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .. import nn, optim
 from ..preprocessing._quantiles import fit_quantile_scaling, quantile_scale
@@ -24,7 +24,7 @@ from ..training._state import Settings, state_as_builtins, state_from_builtins
 from ..training._threading import blas_threads
 from ..utils._accelerator import ACCELERATORS, resolve_accelerator
 from ..utils._doc_links import DocLinkMixin
-from ..utils._inputs import check_finite_outputs, check_normal_range, check_range, explained_input_errors
+from ..utils._inputs import check_finite_outputs, check_normal_range, check_range
 from ..utils._persistence import _VersionedPickleMixin
 from ..utils._validation import Interval, Options, RealNotInt, StrOptions, _check_sample_weight, registry_options
 from ._builders import (
@@ -40,6 +40,7 @@ from ._guards import warn_scale_disparity
 from ._history import store_history
 from ._presets import _ConfigMixin
 from ._run import build_or_resume
+from ._table_inputs import input_names, prediction_inputs, training_inputs
 
 #: Rows scaled and predicted at a time.
 SCALE_CHUNK_ROWS = 65_536
@@ -97,6 +98,7 @@ class _BaseStabilizedMLP(
         "feature_scale": ["boolean"],
         "n_ensemble": [Interval(Integral, 1, None, closed="left")],
         "accelerator": [StrOptions(set(ACCELERATORS))],
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
     }
 
     def __init__(
@@ -143,6 +145,7 @@ class _BaseStabilizedMLP(
         feature_scale=False,
         n_ensemble=4,
         accelerator="auto",
+        categorical_features="from_dtype",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -185,6 +188,7 @@ class _BaseStabilizedMLP(
         self.feature_scale = feature_scale
         self.n_ensemble = n_ensemble
         self.accelerator = accelerator
+        self.categorical_features = categorical_features
 
     # -- persistence -------------------------------------------------------------
 
@@ -265,19 +269,7 @@ class _BaseStabilizedMLP(
 
     def _prepare_data(self, X, y, sample_weight, first_pass, incremental, classes):
         """Validate and encode the training data, in the dtype the network computes in."""
-        with explained_input_errors(X):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                reset=first_pass,
-                dtype=[np.float64, np.float32],
-                accept_sparse="csr",
-                multi_output=True,
-                y_numeric=self._numeric_targets,
-                # One row can be learned from incrementally, but not fitted on its own.
-                ensure_min_samples=1 if incremental else 2,
-            )
+        X, y = training_inputs(self, X, y, first_pass, incremental)
         dtype = resolve_dtype(self.compute_dtype, X) if first_pass else self.net_.params.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
@@ -287,8 +279,8 @@ class _BaseStabilizedMLP(
             self.input_center_, self.input_scale_ = fit_input_scaling(self.input_scaling, X, sample_weight)
             self.input_transformer_ = fit_quantile_scaling(self.input_scaling, X, self.random_state)
             if self.input_center_ is None and self.input_transformer_ is None:
-                check_normal_range(X, dtype, getattr(self, "feature_names_in_", None))
-                warn_scale_disparity(X, getattr(self, "feature_names_in_", None))
+                check_normal_range(X, dtype, input_names(self))
+                warn_scale_disparity(X, input_names(self))
         X = self._scale_inputs(X, dtype)
         return TrainingData(X, Y.astype(X.dtype, copy=False), sample_weight, stratify)
 
@@ -299,7 +291,7 @@ class _BaseStabilizedMLP(
         if transformer is not None:
             return quantile_scale(X, transformer, dtype=dtype)
         if self.input_center_ is None:
-            check_range(X, dtype, getattr(self, "feature_names_in_", None), self.compute_dtype)
+            check_range(X, dtype, input_names(self), self.compute_dtype)
         clip = self.input_scaling == "robust"
         return scale_inputs(X, self.input_center_, self.input_scale_, clip=clip, dtype=dtype)
 
@@ -371,8 +363,7 @@ class _BaseStabilizedMLP(
 
     def _raw_outputs(self, X):
         check_is_fitted(self)
-        with explained_input_errors(X):
-            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse="csr")
+        X = prediction_inputs(self, X)
         dtype = self.net_.params.dtype
         with np.errstate(over="ignore", invalid="ignore"), blas_threads(X.shape[0], 0, training=False):
             # Scaled in chunks, so prediction never holds a scaled copy of all of X.
@@ -383,7 +374,7 @@ class _BaseStabilizedMLP(
                 ]
             )
         # Finite input, non-finite output: some activation overflowed the network's dtype.
-        check_finite_outputs(Z, X, dtype, getattr(self, "feature_names_in_", None))
+        check_finite_outputs(Z, X, dtype, input_names(self))
         # The network computes in its own dtype; answer in the input's, as scikit-learn does.
         return Z.astype(X.dtype, copy=False)
 
@@ -402,4 +393,5 @@ class _BaseStabilizedMLP(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True  # imputed, with a missing indicator (see categorical_features)
         return tags

@@ -113,6 +113,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         n_ensemble=4,
         accelerator="auto",
         partial_fit_horizon=None,
+        categorical_features="from_dtype",
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -158,6 +159,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
             n_ensemble=n_ensemble,
             accelerator=accelerator,
             partial_fit_horizon=partial_fit_horizon,
+            categorical_features=categorical_features,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
@@ -168,8 +170,9 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data; a pandas or polars DataFrame may hold categorical
+            columns and missing values (see ``categorical_features``).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a 0/1 indicator matrix for multilabel targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -188,8 +191,9 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data; a pandas or polars DataFrame may hold categorical
+            columns and missing values (see ``categorical_features``).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -297,8 +301,8 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input data, with the columns of the training data.
 
         Returns
         -------
@@ -315,8 +319,8 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input data, with the columns of the training data.
 
         Returns
         -------
@@ -340,8 +344,8 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input data, with the columns of the training data.
 
         Returns
         -------

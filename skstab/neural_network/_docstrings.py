@@ -267,7 +267,34 @@ SHARED_PARAMETERS = """
         :class:`~skstab.exceptions.HorizonExceededWarning` is raised once.
         Set it to chunks times passes to reproduce a ``fit``'s schedule.
         ``partial_fit`` after ``fit`` continues the fit's schedule. See
-        :ref:`streaming`."""
+        :ref:`streaming`.
+    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
+            default="from_dtype"
+        Which columns of X are categorical, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`:
+        ``"from_dtype"`` takes a pandas DataFrame's ``category``, string and
+        text ``object`` columns and a polars DataFrame's ``Categorical``,
+        ``Enum`` and ``String`` columns (boolean columns are numbers, 0 and
+        1; arrays have no categorical columns); or integer indices, column
+        names, a boolean mask of shape (n_features,), or ``None`` for none.
+        Categorical columns are encoded inside the model (``encoder_``): a
+        column of at most 16 levels (a missing value is a level of its own)
+        is one-hot encoded, and a column of more levels is replaced by
+        scikit-learn's :class:`~sklearn.preprocessing.TargetEncoder`,
+        cross-fitted over 5 folds in ``fit`` (its statistics ignore
+        ``sample_weight``). ``partial_fit``, multi-output targets and
+        classes of fewer than 5 rows get no target statistics: such a column
+        is one-hot encoded over its 15 most frequent levels plus one column
+        for the others. Missing numbers are imputed with the column's median
+        plus a missing-indicator column (for the columns with missing values
+        in fit). The levels, medians and target statistics are those of the
+        first ``fit`` or ``partial_fit`` call, never refitted; a level not
+        seen then (or missing where none was) is "unknown", encoded as all
+        zeros, the "others" column or the target mean, without an error.
+        Numeric input without missing values and without categorical columns
+        is not encoded at all (``encoder_`` is None): it trains and predicts
+        exactly as before. ONNX export refuses a model with an
+        ``encoder_``. See :ref:`user_guide_tables`."""
 
 
 SHARED_ATTRIBUTES = """
@@ -303,10 +330,11 @@ SHARED_ATTRIBUTES = """
         epoch's weights; ``partial_fit`` judges a moving average over about
         the last 20 calls instead, so one noisy chunk is no explosion) and
         ``lr_scale``, the factor on the schedule from then on.
-    input_center_ : ndarray of shape (`n_features_in_`,) or None
-        Per-feature centre of ``input_scaling`` (median or mean); None when
-        inputs are not scaled or scaled by quantiles.
-    input_scale_ : ndarray of shape (`n_features_in_`,) or None
+    input_center_ : ndarray of shape (n_inputs,) or None
+        Per-input centre of ``input_scaling`` (median or mean), over the
+        network's inputs (the encoded columns with an ``encoder_``); None
+        when inputs are not scaled or scaled by quantiles.
+    input_scale_ : ndarray of shape (n_inputs,) or None
         Per-feature divisor of ``input_scaling``; None when inputs are not
         scaled or scaled by quantiles.
     input_transformer_ : sklearn.preprocessing.QuantileTransformer or None
@@ -346,7 +374,13 @@ SHARED_ATTRIBUTES = """
         Dense bias vectors, input to output; views into ``net_``. With
         ``n_ensemble > 1``, the members' biases, of shape
         ``(n_ensemble, n_units)``.
+    encoder_ : TableEncoder or None
+        What turns the raw columns of X into the network's input (see
+        ``categorical_features``): imputed numbers and missing indicators,
+        one-hot levels and target encodings; ``encoder_.get_feature_names_out()``
+        names the encoded columns. None when the first fit had numbers only,
+        none missing.
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features (raw columns) seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen during fit, when X had string column names."""

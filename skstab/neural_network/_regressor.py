@@ -108,6 +108,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
         n_ensemble=4,
         accelerator="auto",
         partial_fit_horizon=None,
+        categorical_features="from_dtype",
         standardize_target=True,
     ):
         super().__init__(
@@ -152,6 +153,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             n_ensemble=n_ensemble,
             accelerator=accelerator,
             partial_fit_horizon=partial_fit_horizon,
+            categorical_features=categorical_features,
         )
         self.standardize_target = standardize_target
 
@@ -161,8 +163,9 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data; a pandas or polars DataFrame may hold categorical
+            columns and missing values (see ``categorical_features``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -181,8 +184,9 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Training data; a pandas or polars DataFrame may hold categorical
+            columns and missing values (see ``categorical_features``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -242,8 +246,8 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input data, with the columns of the training data.
 
         Returns
         -------

@@ -213,6 +213,12 @@ def check_network(model):
     check_is_fitted(model)
     if not isinstance(getattr(model, "net_", None), nn.Sequential):
         raise TypeError(f"{type(model).__name__}.net_ is not a skstab.nn.Sequential; it cannot be exported.")
+    if getattr(model, "encoder_", None) is not None:
+        raise ValueError(
+            f"This {type(model).__name__} encodes its raw input itself (encoder_: categorical columns or missing "
+            "values in fit), which skstab's ONNX export does not cover. To export, encode outside the model: a "
+            "ColumnTransformer with OneHotEncoder and SimpleImputer (which skl2onnx converts) in front of it."
+        )
     encoding = "input_scaling='quantile'" if getattr(model, "input_transformer_", None) is not None else None
     if any(isinstance(layer, nn.PiecewiseLinearEncoding) for layer in model.net_.layers):
         encoding = "numerical_embedding='piecewise_linear'"
