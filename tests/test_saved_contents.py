@@ -59,6 +59,8 @@ CASES = {
     "early stopping": ({"early_stopping": True}, {}),
     "streamed": ({}, {"streamed": True}),
     "regressor": ({}, {"regression": True}),
+    "quantile scaling": ({"input_scaling": "quantile"}, {}),
+    "piecewise-linear encoding": ({"numerical_embedding": "piecewise_linear"}, {}),
     "layer norm, dropout, embedding": (
         {"normalization": "layer", "dropout": 0.1, "numerical_embedding": "periodic"},
         {},
@@ -100,3 +102,19 @@ def test_a_saved_model_predicts_as_the_fitted_one_and_trains_on():
     assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
     loaded.partial_fit(X[:64], est.predict(X[:64]))  # workspaces are rebuilt on demand
     assert not [path for path, a in _arrays(loaded) if 64 in a.shape[:1]]
+
+
+def test_a_model_encoding_a_raw_table_keeps_no_rows():
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(n_samples=SMALL, n_features=7, random_state=0)
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(X, columns=[f"x{i}" for i in range(7)])
+    table.loc[::9, "x0"] = np.nan
+    table["city"] = pd.Categorical(rng.choice([f"c{i}" for i in range(40)], size=SMALL))  # target-encoded
+    table["plan"] = rng.choice(["basic", "pro"], size=SMALL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = StabilizedMLPClassifier(max_iter=2, random_state=0).fit(table, y)
+    assert est.encoder_ is not None
+    loaded = pickle.loads(pickle.dumps(est))
+    assert [(path, a.shape) for path, a in _arrays(loaded) if SMALL in a.shape] == []
