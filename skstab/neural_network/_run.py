@@ -73,7 +73,15 @@ def build_or_resume(estimator, data, first_pass, incremental):
         TrainingState()
         if first_pass
         else replace(
-            estimator._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
+            estimator._state,
+            step=0,
+            lr_scale=1.0,
+            rate_cuts=0,
+            sound_calls=0,
+            probation=False,
+            no_improvement_count=0,
+            lowest_loss=np.inf,
+            lowest_checkpoint=None,
         )
     )
     return Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec, params["accelerator"])
