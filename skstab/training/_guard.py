@@ -50,15 +50,19 @@ def stream_failure(before, after, state):
     call's chunk at its start and once its updates are done (None: the
     sample carries no weight). A high ``before`` on its own is a stream
     moving to new data; updates that raise the loss on the very rows they
-    were computed from are too large. The margin is relative to the larger of
-    ``before`` and the stream's first loss, so that a chunk fitted almost
-    exactly is not judged by its noise.
+    were computed from are too large. The margin is relative to the largest
+    loss a call of the stream has started at (``state.peak_loss``, this one's
+    included), so that a chunk fitted almost exactly is not judged by its
+    noise; the stream's first loss alone is no such scale, as it is 0 when the
+    output bias starts on a one-row chunk's target.
     """
     if after is None:
         return None
     if not math.isfinite(after):
         return "non-finite loss"
-    scale = max(before, state.first_epoch_loss) if math.isfinite(before) else math.inf
+    if math.isfinite(before):
+        state.peak_loss = max(state.peak_loss, before)
+    scale = max(state.peak_loss, state.first_epoch_loss) if math.isfinite(before) else math.inf
     if after > before + EXPLOSION_MARGIN * scale:
         return "exploding loss"
     return None

@@ -68,7 +68,8 @@ class TrainingState:
     halving, and ``probation`` tells that a fit rolled back and has not yet
     had an epoch beat the constant prediction. ``lowest_loss`` and
     ``lowest_checkpoint`` are a fit's lowest epoch loss and the weights it was
-    reached with.
+    reached with. ``peak_loss`` is the largest loss a stream's call started
+    at: the scale its divergence guard judges a rise in loss by.
     """
 
     step: int = 0
@@ -83,6 +84,7 @@ class TrainingState:
     rate_cuts: int = 0
     sound_calls: int = 0
     probation: bool = False
+    peak_loss: float = 0.0
 
 
 @dataclass
