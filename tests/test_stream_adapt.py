@@ -4,7 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_blobs, make_regression
+from sklearn.datasets import make_blobs, make_friedman1, make_regression
+from sklearn.metrics import r2_score
 
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
 from skstab.exceptions import DivergenceError
@@ -91,3 +92,19 @@ def test_rate_cuts_are_undone_after_sound_calls():
     for _ in range(STREAM_RESTORE_CALLS):
         sound_stream_call(state)
     assert state.lr_scale == 1.0  # never above the schedule
+
+
+def test_partial_fit_after_fit_learns_a_shifted_target():
+    # fit ends near min_learning_rate; the first partial_fit restarts a stream schedule at 0.3 * learning_rate_init.
+    X, y = make_friedman1(n_samples=1000, noise=0.5, random_state=0)
+    X_test, y_test, X, y = X[800:], y[800:], X[:800], y[:800]
+    shift = np.std(y)
+    est = StabilizedMLPRegressor(random_state=0).fit(X, y)
+    before = est.predict(X_test)
+    for _ in range(3):
+        est.partial_fit(X, y + shift)
+    after = est.predict(X_test)
+    assert np.mean(after - before) / shift > 0.8  # 0.92 (0.0 when it continued at the fit's final rate)
+    assert r2_score(y_test, after - shift) > 0.85  # the fitted relation is kept: 0.919 (0.944 after fit)
+    assert est.lr_curve_[-1] == pytest.approx(0.3 * est.learning_rate_init)
+    assert est.recoveries_ == []

@@ -92,11 +92,14 @@ def test_horizon_is_read_on_the_first_call_and_ignored_by_fit():
         plain = StabilizedMLPClassifier(**params).fit(X, y)
         horizon = StabilizedMLPClassifier(**params, partial_fit_horizon=2).fit(X, y)
     assert_array_equal(plain.lr_curve_, horizon.lr_curve_)
-    # partial_fit after fit continues the fit's schedule (held at its end): no horizon warning.
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", HorizonExceededWarning)
+    # partial_fit after fit restarts a stream schedule from 0.3 * learning_rate_init, here laid out over the
+    # horizon of 2 calls: the rate decays to min_learning_rate and then warns that it holds there.
+    with pytest.warns(HorizonExceededWarning):
         _stream(horizon, X, y, 4)
-    assert horizon.lr_curve_[-1] == horizon.min_learning_rate
+    fit_updates = plain.lr_curve_.size
+    assert horizon.lr_curve_[fit_updates:].max() <= 0.3 * horizon.learning_rate_init
+    assert horizon.lr_curve_[fit_updates:].max() > 10 * horizon.min_learning_rate
+    assert horizon.lr_curve_[-1] == pytest.approx(horizon.min_learning_rate)
 
 
 # -- counters -----------------------------------------------------------------------------------------------------
