@@ -53,7 +53,7 @@ def early_stopped(iris):
 
 @pytest.fixture(scope="module")
 def recovered(iris):
-    """A run whose loss exploded (learning rate 5 on unscaled features): recoveries, then training (rate 50 now raises)."""
+    """A run whose loss exploded (rate 5 on unscaled features): recoveries, then training (rate 50 now raises)."""
     X, y = iris
     clf = StabilizedMLPClassifier(
         hidden_layer_sizes=(8,),

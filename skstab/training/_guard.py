@@ -24,6 +24,11 @@ logger = logging.getLogger("skstab")
 #: than this share of the first epoch's loss is diverging even while every
 #: number is still finite; healthy minibatch noise is far smaller.
 EXPLOSION_MARGIN = 0.5
+#: A fit that diverged at some point and ends with a loss above this share of
+#: the constant prediction's learned nothing worth keeping: a chance-level
+#: model, not a weak one (a model that learned something beats the constant
+#: by far more after a divergence was survived).
+STALL_SHARE = 0.95
 #: Consecutive sound calls after which a stream undoes one halving of its rate:
 #: long enough that a rate which just diverged is not restored at once, short
 #: enough that a stream recovers from one bad patch within a few dozen calls.
@@ -78,6 +83,29 @@ def sound_stream_call(state):
         logger.info("%d sound calls: learning rate scale back to %g", STREAM_RESTORE_CALLS, state.lr_scale)
 
 
+#: The reason a fit that ended :func:`stalled` records in ``recoveries_``.
+STALLED = "no progress by the end of the fit"
+
+
+def stalled(loss_curve, settings, result, initial_loss):
+    """Whether a fit's last epoch (``loss_curve[-1]``) ends diverged into a constant model.
+
+    Only a fit with a learnable target (the constant's loss above 0) that
+    diverged at some point counts: a rollback, or an epoch loss over twice
+    both the network's loss before the fit (``initial_loss``; a random
+    network can start well above the constant, and a slow start stays below
+    its start) and the constant's (a target the prior already fits almost
+    exactly has a loss so small that noise moves it by half). A pure-noise
+    target also ends near the constant, but its loss never climbs and nothing
+    is rolled back.
+    """
+    constant = settings.constant_loss
+    if not (0 < constant < math.inf):
+        return False
+    climbed = initial_loss is not None and max(loss_curve) > 2 * max(initial_loss, constant)
+    return (bool(result.recoveries) or climbed) and not loss_curve[-1] < STALL_SHARE * constant
+
+
 def rollback_target(state, settings, start):
     """Where a fit returns to after an exploding or stalled epoch.
 
@@ -102,6 +130,13 @@ def recover(net, optimizer, result, state, settings, epoch, failure, *, stream=F
     """
     epoch_number = epoch + 1 + settings.epoch_offset
     if state.rate_cuts >= settings.max_recoveries:
+        if failure == STALLED:
+            raise DivergenceError(
+                f"Training diverged and stalled: after {state.rate_cuts} rollbacks, each halving the learning "
+                f"rate (now {state.lr_scale:g} times the schedule), the loss never improved on predicting a "
+                "constant (the class prior, or the mean target). Lower learning_rate_init, keep clip_norm set, "
+                "and keep input_scaling on (or scale the features)."
+            )
         if stream:
             raise DivergenceError(
                 f"partial_fit diverged ({failure}) in call {epoch_number} with the learning rate already "

@@ -21,7 +21,16 @@ import numpy as np
 from ..optim import clip_grad_norm_
 from ._batching import BatchSource, updates_per_epoch
 from ._fit_check import inference_loss
-from ._guard import exploded, recover, rollback, rollback_target, sound_stream_call, stream_failure
+from ._guard import (
+    STALLED,
+    exploded,
+    recover,
+    rollback,
+    rollback_target,
+    sound_stream_call,
+    stalled,
+    stream_failure,
+)
 from ._interrupt import deferred_interrupt
 from ._state import EpochRecord, TrainingResult, TrainingState
 from ._stopping import judge_epoch
@@ -184,13 +193,21 @@ def train(
     # A fit may return to its starting weights; a stream judges each call against the chunk's loss at its start.
     start = state.lowest_checkpoint
     before = None
+    # A fit's loss before its updates: an epoch far above it diverged (see stalled).
+    initial_loss = None if settings.stream else inference_loss(net, loss_fn, X, Y, sample_weight)
     if settings.stream:
         # Statistics of this chunk, as after the call: the two losses then differ by the updates alone.
         if settings.population_statistics:
             net.recompute_statistics(X, sample_weight)
         before = inference_loss(net, loss_fn, X, Y, sample_weight)
+    # A fit that stalls runs n_epochs more, its schedule evaluated from the restart (see stalled).
+    end, schedule_start = settings.n_epochs, 0
+
+    def restarted_schedule(step):
+        return schedule(step - schedule_start)
+
     with deferred_interrupt() as interrupt:
-        while epoch < settings.n_epochs:
+        while epoch < end:
             order = rng.permutation(X.shape[0]) if settings.shuffle else None
             checkpoint = (net.state(), optimizer.state_dict(), state.step, curves.size)
             started = time.perf_counter()
@@ -199,7 +216,7 @@ def train(
                     net,
                     loss_fn,
                     optimizer,
-                    schedule,
+                    restarted_schedule,
                     source.epoch(order),
                     len(source.bounds),
                     settings,
@@ -275,18 +292,21 @@ def train(
             )
             if score is not None and verdict.best:
                 state.best_state = net.state()
-            record = _record(
-                epoch,
-                loss,
-                score,
-                validation_loss,
-                curves,
-                outcome,
-                started,
-                verdict.stop or epoch + 1 >= settings.n_epochs,
-            )
+            last = verdict.stop or epoch + 1 >= end
+            restart = last and not settings.stream and stalled(result.loss_curve, settings, result, initial_loss)
+            record = _record(epoch, loss, score, validation_loss, curves, outcome, started, last and not restart)
             logger.info(record.message(settings.epoch_offset))
             stop = bool(on_epoch_end(record)) if on_epoch_end is not None else False
+            if restart and not stop:
+                # Diverged and ended a constant model: a new run of n_epochs from sound weights at half the
+                # rate (its schedule restarts), or DivergenceError once the budget is spent.
+                net_state, optimizer_state = rollback_target(state, settings, start)
+                net.load_state(net_state)
+                optimizer.load_state_dict(optimizer_state)
+                recover(net, optimizer, result, state, settings, epoch, STALLED)
+                state.probation, state.no_improvement_count = True, 0
+                schedule_start, end, epoch = state.step, epoch + 1 + settings.n_epochs, epoch + 1
+                continue
             if verdict.stop:
                 result.converged = True
                 break
