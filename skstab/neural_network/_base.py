@@ -19,7 +19,7 @@ from .. import nn, optim
 from ..preprocessing._quantiles import fit_quantile_scaling, quantile_scale
 from ..preprocessing._scaling import fit_input_scaling, scale_inputs
 from ..training._fit_check import check_fit, constant_loss
-from ..training._loop import STREAM_LOSS_SMOOTHING, train
+from ..training._loop import train
 from ..training._state import Settings, state_as_builtins, state_from_builtins
 from ..training._threading import blas_threads
 from ..utils._accelerator import ACCELERATORS, resolve_accelerator
@@ -316,7 +316,7 @@ class _BaseStabilizedMLP(
             accumulation_steps=self.gradient_accumulation_steps,
             population_statistics=self.batchnorm_statistics == "population",
             constant_loss=constant_loss(self._make_loss(), self._init_output_bias(Y, sample_weight), Y, sample_weight),
-            loss_smoothing=STREAM_LOSS_SMOOTHING if incremental else None,
+            stream=incremental,
             epoch_offset=epoch_offset,
         )
         on_epoch_end = None

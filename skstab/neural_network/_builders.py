@@ -264,14 +264,27 @@ def check_same_network(old, params, normalization, incremental):
         )
 
 
-def stream_plan(params):
+#: The share of ``learning_rate_init`` a stream restarted after ``fit`` peaks at. A fit ends near
+#: ``min_learning_rate``, where fine-tuning learns almost nothing; the full rate shakes the fitted
+#: network. Measured on Friedman #1 (800 rows, default regressor, R^2 0.944) with the target shifted by
+#: one standard deviation, three calls on the whole set moved the predictions 0.92 of the shift at 0.3
+#: (R^2 of the fitted relation 0.919; one call: 0.36), 1.00 at 0.1 (0.918; one call: 0.12) and 1.16 at
+#: 1.0 (0.891: it overshoots); see tests/test_stream_adapt.py.
+AFTER_FIT_RATE = 0.3
+
+
+def stream_plan(params, after_fit=False):
     """The parameters a stream's schedule is built from: see ``partial_fit_horizon``.
 
     With no horizon the number of calls to come is unknown, so no decay can
     be laid out: a linear warmup (as a ``max_iter``-epoch fit of
     first-call-sized epochs would have) then the constant peak rate. A horizon
     lays ``lr_schedule`` out over that many calls of the first call's size.
+    ``after_fit``: the first call after ``fit`` restarts the schedule, peaking
+    at :data:`AFTER_FIT_RATE` times ``learning_rate_init``.
     """
+    if after_fit:
+        params = {**params, "learning_rate_init": AFTER_FIT_RATE * params["learning_rate_init"]}
     if params["partial_fit_horizon"] is None:
         return {**params, "lr_schedule": "constant"}
     return {**params, "max_iter": params["partial_fit_horizon"]}

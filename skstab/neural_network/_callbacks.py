@@ -63,6 +63,8 @@ class FitTasks:
         self._begin_epoch()
 
         def on_epoch_end(record):
+            if self._epoch is None:  # past max_iter epochs: a fit rerun after it stalled (see training._guard)
+                return False
             stop = self._epoch.call_on_fit_task_end(
                 estimator=self.estimator,
                 X=self.X,
@@ -78,6 +80,10 @@ class FitTasks:
         return on_epoch_end
 
     def _begin_epoch(self):
+        # The fit task was declared with max_iter epochs; a rerun after a stall has more, which go unreported.
+        self._n_epochs = getattr(self, "_n_epochs", 0) + 1
+        if self._n_epochs > self._root.max_subtasks:
+            return
         self._epoch = self._root.subcontext(task_name="epoch")
         self._epoch.call_on_fit_task_begin(estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata)
 

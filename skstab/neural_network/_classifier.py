@@ -279,7 +279,10 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         return nn.SoftmaxCrossEntropy(label_smoothing=self.label_smoothing, accelerator=accelerator)
 
     def _init_output_bias(self, Y, sample_weight):
-        prior = np.clip(np.average(Y, axis=0, weights=sample_weight), 1e-6, 1 - 1e-6)
+        # A class absent from these rows (declared by partial_fit's classes=) gets the prior of one pseudo-row
+        # per class, not a logit of -13.8 that later chunks must unlearn; a class seen once is above the floor.
+        floor = 1.0 / (Y.shape[0] + Y.shape[1])
+        prior = np.clip(np.average(Y, axis=0, weights=sample_weight), floor, 1 - floor)
         if self._make_loss().out_activation == "logistic":
             return np.log(prior) - np.log1p(-prior)
         return np.log(prior)

@@ -266,7 +266,10 @@ SHARED_PARAMETERS = """
         epochs; past them the rate holds at the schedule's end and
         :class:`~skstab.exceptions.HorizonExceededWarning` is raised once.
         Set it to chunks times passes to reproduce a ``fit``'s schedule.
-        ``partial_fit`` after ``fit`` continues the fit's schedule. See
+        The first ``partial_fit`` after ``fit`` (or after a warm-start fit)
+        restarts this schedule, from step 0, with its peak at 0.3 times
+        ``learning_rate_init``: the fit's schedule ended near
+        ``min_learning_rate``, where new data teaches almost nothing. See
         :ref:`streaming`.
     categorical_features : "from_dtype", array-like of int, str or bool, or None, \
             default="from_dtype"

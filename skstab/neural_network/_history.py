@@ -25,6 +25,10 @@ def store_history(estimator, run, result, first_pass, incremental=False):
         estimator._stream_horizon = estimator.partial_fit_horizon if incremental else None
     elif not incremental:
         estimator._stream_horizon = None
+    elif getattr(estimator, "_fit_schedule", False):
+        estimator._stream_horizon = estimator.partial_fit_horizon  # the stream schedule restarted after fit
+    # Whether the schedule in force was laid out by fit: the next partial_fit then restarts a stream's.
+    estimator._fit_schedule = not incremental
     # Epochs and updates count across calls (warm starts, partial_fit), as the curves do; partial_fit
     # carries the update count over, a warm start restarts it.
     offset = len(estimator.loss_curve_)

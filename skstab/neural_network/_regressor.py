@@ -5,10 +5,24 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
 from .. import nn
-from ..preprocessing._scaling import standard_statistics
+from ..preprocessing._scaling import _observed_range, standard_statistics
 from ..utils._validation import _check_sample_weight, _fit_context
 from ._base import _BaseStabilizedMLP
 from ._docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
+
+
+def _target_statistics(Y, sample_weight):
+    """Mean and scale of each target; a constant target is scaled by its magnitude, not by 1.
+
+    Updates move the standardized output by amounts of the order of the
+    learning rate, so the scale sets how far a stream that started on a
+    constant target (a one-row first chunk) can move per call: with a scale
+    of 1 a target of 4 shifted to 1 needed over 300 calls, and one of 4000
+    would need 1000 times as many.
+    """
+    mean, scale = standard_statistics(Y, sample_weight)
+    low, high = _observed_range(Y, sample_weight)
+    return mean, np.where((low == high) & (mean != 0), np.abs(mean), scale)
 
 
 class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
@@ -32,8 +46,10 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
     target_mean_ : ndarray of shape (`n_outputs_`,) or None
         Training mean of each target; None when ``standardize_target=False``.
     target_scale_ : ndarray of shape (`n_outputs_`,) or None
-        Training standard deviation of each target (1 for a constant one);
-        None when ``standardize_target=False``.
+        Training standard deviation of each target; for a target constant in
+        the training data (or the first ``partial_fit`` chunk) its magnitude
+        (1 if it is 0), so that a stream can later move away from it in steps
+        proportional to its size; None when ``standardize_target=False``.
 
     See Also
     --------
@@ -214,7 +230,7 @@ class StabilizedMLPRegressor(RegressorMixin, _BaseStabilizedMLP):
             self.n_outputs_ = Y.shape[1]
             self._y_ndim = y.ndim
             self.target_mean_, self.target_scale_ = (
-                standard_statistics(Y, sample_weight) if self.standardize_target else (None, None)
+                _target_statistics(Y, sample_weight) if self.standardize_target else (None, None)
             )
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {Y.shape[1]} outputs, but the model was fitted on {self.n_outputs_}.")

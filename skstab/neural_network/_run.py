@@ -1,7 +1,8 @@
 """The network, optimizer, schedule and training state one call to fit or partial_fit trains with.
 
 A first fit builds them from the estimator's parameters (through :mod:`._builders`); a warm start keeps the
-network and restarts the schedule; ``partial_fit`` resumes all of them where the previous call stopped.
+network and restarts the schedule; ``partial_fit`` resumes all of them where the previous call stopped, except
+that its first call after ``fit`` restarts a stream's schedule (see ``stream_plan``).
 """
 
 from dataclasses import replace
@@ -63,10 +64,18 @@ def build_or_resume(estimator, data, first_pass, incremental):
         net = estimator.net_
         check_same_network(getattr(estimator, "_net_spec", None), params, normalization, incremental)
     spec = network_spec(params, normalization, net.params.dtype)
-    if incremental and not first_pass:
-        resumed = (estimator._optimizer, estimator._schedule, estimator._state)
-        return Run(net, *resumed, rng, split_seed, n_validation, spec, params["accelerator"])
     steps = updates_per_epoch(n_train, estimator.batch_size, estimator.gradient_accumulation_steps)
+    if incremental and not first_pass:
+        if not getattr(estimator, "_fit_schedule", False):
+            resumed = (estimator._optimizer, estimator._schedule, estimator._state)
+            return Run(net, *resumed, rng, split_seed, n_validation, spec, params["accelerator"])
+        # The first partial_fit after fit: the fit's schedule ended near min_learning_rate, where new data
+        # teaches almost nothing, so a stream's schedule restarts (optimizer moments and guard state kept).
+        schedule = build_schedule(stream_plan(params, after_fit=True), steps)
+        state = replace(estimator._state, step=0)
+        return Run(
+            net, estimator._optimizer, schedule, state, rng, split_seed, n_validation, spec, params["accelerator"]
+        )
     schedule = build_schedule(stream_plan(params) if incremental else params, steps)
     optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps, net.lr_factors)
     # A warm start keeps the best epoch so far, as scikit-learn's MLP does,
@@ -75,7 +84,15 @@ def build_or_resume(estimator, data, first_pass, incremental):
         TrainingState()
         if first_pass
         else replace(
-            estimator._state, step=0, lr_scale=1.0, no_improvement_count=0, lowest_loss=np.inf, lowest_checkpoint=None
+            estimator._state,
+            step=0,
+            lr_scale=1.0,
+            rate_cuts=0,
+            sound_calls=0,
+            probation=False,
+            no_improvement_count=0,
+            lowest_loss=np.inf,
+            lowest_checkpoint=None,
         )
     )
     return Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec, params["accelerator"])

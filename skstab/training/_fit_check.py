@@ -24,6 +24,25 @@ class FitCheck:
     constant_loss: float
 
 
+def _sample(X, Y, sample_weight):
+    """An evenly strided sample of at most ``CHECK_SAMPLE_ROWS`` rows, or None when it carries no weight."""
+    rows = slice(None, None, max(1, X.shape[0] // CHECK_SAMPLE_ROWS))
+    weights = None if sample_weight is None else sample_weight[rows]
+    if weights is not None and not weights.sum() > 0:
+        return None
+    return X[rows], Y[rows], weights
+
+
+def inference_loss(net, loss_fn, X, Y, sample_weight):
+    """The network's inference-mode loss on a sample of the rows (see :func:`check_fit`), or None without weight."""
+    sample = _sample(X, Y, sample_weight)
+    if sample is None:
+        return None
+    X, Y, weights = sample
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(loss_fn(net.infer(X), Y, weights)[0])
+
+
 def check_fit(net, loss_fn, X, Y, sample_weight, constant_output):
     """Evaluate the trained network on an evenly strided sample of at most ``CHECK_SAMPLE_ROWS`` training rows.
 
@@ -31,11 +50,10 @@ def check_fit(net, loss_fn, X, Y, sample_weight, constant_output):
     statistics compute the same thing in both modes and are run once.
     Returns a :class:`FitCheck`, or None when the sample carries no weight.
     """
-    rows = slice(None, None, max(1, X.shape[0] // CHECK_SAMPLE_ROWS))
-    X, Y = X[rows], Y[rows]
-    weights = None if sample_weight is None else sample_weight[rows]
-    if weights is not None and not weights.sum() > 0:
+    sample = _sample(X, Y, sample_weight)
+    if sample is None:
         return None
+    X, Y, weights = sample
     inference_loss, _ = loss_fn(net.infer(X), Y, weights)
     training_loss = inference_loss
     if any(layer.has_running_statistics for layer in net.layers):

@@ -5,14 +5,10 @@ from :mod:`skstab.optim` and returns its history as data. It knows nothing of
 scikit-learn: the estimators validate inputs, build the pieces and copy the
 :class:`TrainingResult` into their fitted attributes.
 
-Two safeguards live here because only the loop can apply them. A step whose
-loss or gradient is not finite rolls the epoch back to its start, halves the
-learning rate and runs the epoch again; an epoch whose loss climbs far above
-the best epoch's returns to the best epoch's weights and goes on at half the
-rate (both a bounded number of times in all); a stream of short epochs
-(``partial_fit``) is judged by a moving average of their losses instead. A
-Ctrl-C during training ends it
-after the step in progress, leaving a usable network.
+Two safeguards live here because only the loop can apply them: the
+divergence guard (:mod:`._guard`), which rolls back and cuts the learning
+rate when updates diverge, and a Ctrl-C during training, which ends it after
+the step in progress, leaving a usable network.
 """
 
 import logging
@@ -22,23 +18,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..exceptions import DivergenceError
 from ..optim import clip_grad_norm_
 from ._batching import BatchSource, updates_per_epoch
+from ._fit_check import inference_loss
+from ._guard import (
+    STALLED,
+    exploded,
+    recover,
+    rollback,
+    rollback_target,
+    sound_stream_call,
+    stalled,
+    stream_failure,
+)
 from ._interrupt import deferred_interrupt
 from ._state import EpochRecord, TrainingResult, TrainingState
 from ._stopping import judge_epoch
 
 logger = logging.getLogger("skstab")
-
-#: An epoch whose mean loss rises above the lowest epoch loss so far by more
-#: than this share of the first epoch's loss is diverging even while every
-#: number is still finite; healthy minibatch noise is far smaller.
-EXPLOSION_MARGIN = 0.5
-#: Weight of the past in the moving average of chunk losses that judges a stream
-#: (``partial_fit``): about the last 20 chunks count, so one noisy chunk cannot
-#: look like an explosion while a loss that keeps climbing still does.
-STREAM_LOSS_SMOOTHING = 0.9
 
 
 @dataclass
@@ -191,10 +188,26 @@ def train(
         validation_loss_curve=[] if validation is not None and validation.loss is not None else None,
     )
     epoch = 0
-    if state.lowest_checkpoint is None:
+    if not settings.stream and state.lowest_checkpoint is None:
         state.lowest_checkpoint = (net.state(), optimizer.state_dict())
+    # A fit may return to its starting weights; a stream judges each call against the chunk's loss at its start.
+    start = state.lowest_checkpoint
+    before = None
+    # A fit's loss before its updates: an epoch far above it diverged (see stalled).
+    initial_loss = None if settings.stream else inference_loss(net, loss_fn, X, Y, sample_weight)
+    if settings.stream:
+        # Statistics of this chunk, as after the call: the two losses then differ by the updates alone.
+        if settings.population_statistics:
+            net.recompute_statistics(X, sample_weight)
+        before = inference_loss(net, loss_fn, X, Y, sample_weight)
+    # A fit that stalls runs n_epochs more, its schedule evaluated from the restart (see stalled).
+    end, schedule_start = settings.n_epochs, 0
+
+    def restarted_schedule(step):
+        return schedule(step - schedule_start)
+
     with deferred_interrupt() as interrupt:
-        while epoch < settings.n_epochs:
+        while epoch < end:
             order = rng.permutation(X.shape[0]) if settings.shuffle else None
             checkpoint = (net.state(), optimizer.state_dict(), state.step, curves.size)
             started = time.perf_counter()
@@ -203,7 +216,7 @@ def train(
                     net,
                     loss_fn,
                     optimizer,
-                    schedule,
+                    restarted_schedule,
                     source.epoch(order),
                     len(source.bounds),
                     settings,
@@ -212,31 +225,50 @@ def train(
                     interrupt,
                 )
             except KeyboardInterrupt:
-                _rollback(net, optimizer, state, curves, checkpoint)
+                rollback(net, optimizer, state, curves, checkpoint)
                 result.interrupted = True
                 break
             if outcome.failure is not None:
                 # Something stopped being finite: retry the epoch from its start.
-                _rollback(net, optimizer, state, curves, checkpoint)
-                if not _recover(net, optimizer, result, state, settings, epoch, outcome.failure):
+                rollback(net, optimizer, state, curves, checkpoint)
+                if not recover(net, optimizer, result, state, settings, epoch, outcome.failure, stream=settings.stream):
                     break
+                state.probation = not settings.stream
                 continue
             loss = outcome.loss / outcome.weight
             if state.first_epoch_loss is None:
                 state.first_epoch_loss = loss
-            watched = _watched_loss(loss, state, settings.loss_smoothing)
-            if _exploded(watched, state):
-                # Finite but far worse than the best epoch: return to that epoch's
-                # weights and go on with half the rate; the epoch still counts.
-                net.load_state(state.lowest_checkpoint[0])
-                optimizer.load_state_dict(state.lowest_checkpoint[1])
-                if not _recover(net, optimizer, result, state, settings, epoch, "exploding loss"):
-                    break
-                if settings.loss_smoothing is not None:
-                    state.loss_average = state.lowest_loss  # the average the restored weights had
-            elif watched < state.lowest_loss:
-                state.lowest_loss = watched
-                state.lowest_checkpoint = (net.state(), optimizer.state_dict())
+            if settings.stream:
+                if settings.population_statistics:
+                    net.recompute_statistics(X, sample_weight)
+                after = inference_loss(net, loss_fn, X, Y, sample_weight)
+                failure = stream_failure(before, after, state)
+                if failure is not None:
+                    # Rerun the call from its start at half the rate; recover raises once the cuts are spent.
+                    rollback(net, optimizer, state, curves, checkpoint)
+                    recover(net, optimizer, result, state, settings, epoch, failure, stream=True)
+                    continue
+                sound_stream_call(state)
+            else:
+                failure = None
+                if exploded(loss, state):
+                    failure = "exploding loss"
+                elif state.probation and not loss < settings.constant_loss:
+                    failure = "no progress after a rollback"
+                if failure is not None:
+                    # Finite but far worse than the best epoch, or still no better than a constant after a
+                    # rollback: return to sound weights and go on with half the rate; the epoch still counts.
+                    net_state, optimizer_state = rollback_target(state, settings, start)
+                    net.load_state(net_state)
+                    optimizer.load_state_dict(optimizer_state)
+                    if not recover(net, optimizer, result, state, settings, epoch, failure):
+                        break
+                    state.probation = True
+                else:
+                    state.probation = False
+                    if loss < state.lowest_loss:
+                        state.lowest_loss = loss
+                        state.lowest_checkpoint = (net.state(), optimizer.state_dict())
             result.loss_curve.append(loss)
             result.clip_fraction_curve.append(outcome.clipped / max(outcome.steps, 1))
             result.n_epochs += 1
@@ -260,18 +292,21 @@ def train(
             )
             if score is not None and verdict.best:
                 state.best_state = net.state()
-            record = _record(
-                epoch,
-                loss,
-                score,
-                validation_loss,
-                curves,
-                outcome,
-                started,
-                verdict.stop or epoch + 1 >= settings.n_epochs,
-            )
+            last = verdict.stop or epoch + 1 >= end
+            restart = last and not settings.stream and stalled(result.loss_curve, settings, result, initial_loss)
+            record = _record(epoch, loss, score, validation_loss, curves, outcome, started, last and not restart)
             logger.info(record.message(settings.epoch_offset))
             stop = bool(on_epoch_end(record)) if on_epoch_end is not None else False
+            if restart and not stop:
+                # Diverged and ended a constant model: a new run of n_epochs from sound weights at half the
+                # rate (its schedule restarts), or DivergenceError once the budget is spent.
+                net_state, optimizer_state = rollback_target(state, settings, start)
+                net.load_state(net_state)
+                optimizer.load_state_dict(optimizer_state)
+                recover(net, optimizer, result, state, settings, epoch, STALLED)
+                state.probation, state.no_improvement_count = True, 0
+                schedule_start, end, epoch = state.step, epoch + 1 + settings.n_epochs, epoch + 1
+                continue
             if verdict.stop:
                 result.converged = True
                 break
@@ -283,7 +318,7 @@ def train(
     if validation is not None and state.best_state is not None:
         # Saved right after its epoch, with statistics recomputed for its weights when asked.
         net.load_state(state.best_state)
-    elif settings.population_statistics:
+    elif settings.population_statistics and not settings.stream:  # a stream's judge recomputed them after its epoch
         net.recompute_statistics(X, sample_weight)
     result.n_steps = curves.size
     result.lr_curve = curves.lr[: curves.size].copy()
@@ -306,57 +341,3 @@ def _record(epoch, loss, score, validation_loss, curves, outcome, started, last)
         seconds=time.perf_counter() - started,
         last=last,
     )
-
-
-def _rollback(net, optimizer, state, curves, checkpoint):
-    """Return network, optimizer, schedule position and curves to an epoch's start."""
-    net_state, optimizer_state, step, size = checkpoint
-    net.load_state(net_state)
-    optimizer.load_state_dict(optimizer_state)
-    state.step = step
-    curves.size = size
-
-
-def _watched_loss(epoch_loss, state, smoothing):
-    """The loss the explosion guard judges: the epoch's, or a stream's moving average of them."""
-    if smoothing is None:
-        return epoch_loss
-    previous = state.loss_average
-    state.loss_average = epoch_loss if previous is None else smoothing * previous + (1.0 - smoothing) * epoch_loss
-    return state.loss_average
-
-
-def _exploded(epoch_loss, state):
-    return epoch_loss > state.lowest_loss + EXPLOSION_MARGIN * state.first_epoch_loss
-
-
-def _recover(net, optimizer, result, state, settings, epoch, failure):
-    """Record a divergence and halve the learning rate; or, with the budget spent, give up.
-
-    Giving up returns False after restoring the lowest-loss epoch of this run
-    (``result.gave_up``), so training ends with a usable network; when no
-    epoch of this call beat a constant prediction it raises, as there is
-    nothing worth keeping (the estimator then stays as it was).
-    """
-    if len(result.recoveries) >= settings.max_recoveries:
-        if not result.loss_curve or not state.lowest_loss < settings.constant_loss:
-            raise DivergenceError(
-                f"Training diverged ({failure}) in epoch {epoch + 1} even after "
-                f"{settings.max_recoveries} rollbacks, each halving the learning rate (now "
-                f"{state.lr_scale:g} times the schedule), and no epoch beat a constant prediction. Lower "
-                "learning_rate_init, keep clip_norm set, and keep input_scaling on (or scale the features)."
-            )
-        net.load_state(state.lowest_checkpoint[0])
-        optimizer.load_state_dict(state.lowest_checkpoint[1])
-        result.gave_up = True
-        logger.info("%s in epoch %d: recovery budget spent, back to the lowest-loss epoch", failure, epoch + 1)
-        return False
-    state.lr_scale *= 0.5
-    result.recoveries.append({"epoch": epoch + 1, "update": state.step, "reason": failure, "lr_scale": state.lr_scale})
-    logger.info(
-        "%s in epoch %d: rolled back, learning rate scale now %g",
-        failure,
-        epoch + 1 + settings.epoch_offset,
-        state.lr_scale,
-    )
-    return True

@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import nn, optim
 
-#: Divergence recoveries allowed in one call before training gives up; each
-#: halves the learning rate, so the last try runs at 1/32 of the first.
+#: Learning-rate halvings in force before training gives up (a fit) or raises (a
+#: stream, whose cuts are undone after sound calls): the last try runs at 1/32 of the rate.
 MAX_RECOVERIES = 5
 
 
@@ -23,10 +23,9 @@ class Settings:
     is their weighted mean. ``population_statistics``: after training, and
     before every validation score, set the running statistics of batch
     normalization to their exact values over the training rows
-    (:meth:`skstab.nn.Sequential.recompute_statistics`). ``loss_smoothing``
-    (a stream of ``partial_fit`` calls, each one short epoch): the guard
-    against an exploding loss watches an exponential moving average of the
-    epoch losses with this weight on the past, instead of each epoch's loss. ``epoch_offset``:
+    (:meth:`skstab.nn.Sequential.recompute_statistics`). ``stream``: the
+    epochs are ``partial_fit`` calls on chunks of a stream, which the
+    divergence guard judges by their own chunk (see :mod:`._guard`). ``epoch_offset``:
     epochs run by earlier calls, added to the epoch numbers of the log lines.
     """
 
@@ -39,7 +38,7 @@ class Settings:
     accumulation_steps: int = 1
     max_recoveries: int = MAX_RECOVERIES
     population_statistics: bool = False
-    loss_smoothing: float = None
+    stream: bool = False
     constant_loss: float = math.inf
     epoch_offset: int = 0
 
@@ -64,10 +63,13 @@ class TrainingState:
 
     ``step`` is the global index of the next optimizer update, which the
     schedule is evaluated at; ``lr_scale`` multiplies the schedule and is
-    halved by every divergence recovery. ``lowest_loss`` and
-    ``lowest_checkpoint`` are the lowest watched loss (the epoch loss, or
-    ``loss_average``, the moving average of a stream's chunk losses) and the
-    weights it was reached with.
+    halved by every divergence recovery; ``rate_cuts`` counts the halvings in
+    force, ``sound_calls`` a stream's calls since its last cut or restored
+    halving, and ``probation`` tells that a fit rolled back and has not yet
+    had an epoch beat the constant prediction. ``lowest_loss`` and
+    ``lowest_checkpoint`` are a fit's lowest epoch loss and the weights it was
+    reached with. ``peak_loss`` is the largest loss a stream's call started
+    at: the scale its divergence guard judges a rise in loss by.
     """
 
     step: int = 0
@@ -79,7 +81,10 @@ class TrainingState:
     best_validation_score: float = -np.inf
     no_improvement_count: int = 0
     best_state: object = None
-    loss_average: float = None
+    rate_cuts: int = 0
+    sound_calls: int = 0
+    probation: bool = False
+    peak_loss: float = 0.0
 
 
 @dataclass
@@ -213,5 +218,8 @@ def state_from_builtins(estimator_state):
     """Undo :func:`state_as_builtins`."""
     estimator_state = dict(estimator_state)
     if isinstance(estimator_state.get("_state"), dict):
-        estimator_state["_state"] = TrainingState(**estimator_state["_state"])
+        # Older versions kept entries the guard no longer uses (a stream's moving average of losses).
+        known = {item.name for item in fields(TrainingState)}
+        saved = estimator_state["_state"]
+        estimator_state["_state"] = TrainingState(**{key: value for key, value in saved.items() if key in known})
     return estimator_state
