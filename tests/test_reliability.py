@@ -239,16 +239,16 @@ def test_partial_fit_refuses_a_changed_network():
 
 
 def _record_training_inputs(monkeypatch):
-    import skstab.neural_network._base as mlp_module
+    import skstab.neural_network._run as run_module
 
     seen = []
-    original = mlp_module.train
+    original = run_module.train
 
     def recording_train(net, loss_fn, optimizer, schedule, X, *args, **kwargs):
         seen.append(X)
         return original(net, loss_fn, optimizer, schedule, X, *args, **kwargs)
 
-    monkeypatch.setattr(mlp_module, "train", recording_train)
+    monkeypatch.setattr(run_module, "train", recording_train)
     return seen
 
 

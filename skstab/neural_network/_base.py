@@ -1,13 +1,12 @@
 """The shared base of StabilizedMLPClassifier and StabilizedMLPRegressor.
 
-``fit`` runs four named steps: prepare the data, build the network,
-optimizer and schedule (or resume them), train, and store the history in
-fitted attributes. The public classes (``_classifier.py``,
-``_regressor.py``) only encode targets, pick the loss and turn raw outputs
-into predictions.
+``fit`` runs four named steps, all undone if one fails (``_rollback``): prepare the data
+(``_table_inputs`` and the input scaling), build the network, optimizer and schedule or resume them
+(``_run.build_or_resume``), train (``_run.train_run``), and store the history in fitted attributes
+(``_history``). The public classes (``_classifier.py``, ``_regressor.py``) only encode targets, pick the
+loss and turn raw outputs into predictions.
 """
 
-import copy
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -18,9 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import nn, optim
 from ..preprocessing._quantiles import fit_quantile_scaling, quantile_scale
 from ..preprocessing._scaling import fit_input_scaling, scale_inputs
-from ..training._fit_check import check_fit, constant_loss
-from ..training._loop import train
-from ..training._state import Settings, state_as_builtins, state_from_builtins
+from ..training._state import state_as_builtins, state_from_builtins
 from ..training._threading import blas_threads
 from ..utils._accelerator import ACCELERATORS, resolve_accelerator
 from ..utils._doc_links import DocLinkMixin
@@ -30,16 +27,16 @@ from ..utils._validation import Interval, Options, RealNotInt, StrOptions, _chec
 from ._builders import (
     NUMERICAL_EMBEDDINGS,
     dense_layers,
-    hidden_sizes,
     resolve_normalization,
 )
-from ._callbacks import CALLBACK_BASES, FitTasks, fitted_attributes
-from ._data import TrainingData, resolve_dtype, split_validation
-from ._fit_report import report_fit, verbosity, warn_past_horizon
+from ._callbacks import CALLBACK_BASES, FitTasks
+from ._data import TrainingData, resolve_dtype
+from ._fit_report import report_fit, warn_past_horizon
 from ._guards import warn_scale_disparity
 from ._history import store_history
 from ._presets import _ConfigMixin
-from ._run import build_or_resume
+from ._rollback import unchanged_on_failure
+from ._run import build_or_resume, train_run
 from ._table_inputs import input_names, prediction_inputs, training_inputs
 
 #: Rows scaled and predicted at a time.
@@ -232,39 +229,18 @@ class _BaseStabilizedMLP(
         """Fit, or leave the estimator exactly as it was if anything fails."""
         # Set up before the snapshot, so that a failed fit keeps what the callbacks' teardown needs.
         tasks = FitTasks(self, X, y, sample_weight, incremental=incremental)
-        before = dict(self.__dict__)
-        net, optimizer = getattr(self, "net_", None), getattr(self, "_optimizer", None)
-        saved_net = None if net is None else net.state()
-        saved_optimizer = None if optimizer is None else optimizer.state_dict()
-        # The training state and the generator are mutated in place by a call that resumes them.
-        state, rng = getattr(self, "_state", None), getattr(self, "_rng", None)
-        saved_state = copy.deepcopy(state)
-        saved_rng = None if rng is None else copy.deepcopy(rng.bit_generator.state)
-        try:
+        with unchanged_on_failure(self):
             first_pass = not hasattr(self, "net_") or not (self.warm_start or incremental)
             data = self._prepare_data(X, y, sample_weight, first_pass, incremental, classes)
             run = build_or_resume(self, data, first_pass, incremental)
             epoch_offset = 0 if first_pass else len(self.loss_curve_)
-            result = self._train(run, data, incremental, tasks, epoch_offset)
+            result = train_run(self, run, data, incremental, tasks, epoch_offset)
             store_history(self, run, result, first_pass, incremental)
             report_fit(self, result, incremental)
             if incremental:
                 warn_past_horizon(self, run, result)
             self.net_.release_workspace()
             tasks.end()
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            if net is not None:
-                net.load_state(saved_net)
-                net.release_workspace()
-            if optimizer is not None:
-                optimizer.load_state_dict(saved_optimizer)
-            if state is not None:
-                state.__dict__.update(saved_state.__dict__)
-            if rng is not None:
-                rng.bit_generator.state = saved_rng
-            raise
         return self
 
     def _prepare_data(self, X, y, sample_weight, first_pass, incremental, classes):
@@ -294,55 +270,6 @@ class _BaseStabilizedMLP(
             check_range(X, dtype, input_names(self), self.compute_dtype)
         clip = self.input_scaling == "robust"
         return scale_inputs(X, self.input_center_, self.input_scale_, clip=clip, dtype=dtype)
-
-    def _train(self, run, data, incremental, tasks=None, epoch_offset=0):
-        """Run the training loop on the training rows, holding out validation rows if asked.
-
-        ``tasks`` (:class:`~skstab.neural_network._callbacks.FitTasks`) turns every epoch into a callback task;
-        ``epoch_offset`` is the number of epochs earlier calls ran, for the log.
-        """
-        X, Y, sample_weight, validation = data.X, data.Y, data.sample_weight, None
-        if run.n_validation:
-            X, Y, sample_weight, validation = split_validation(
-                data, run.split_seed, run.n_validation, self._score_outputs, self._make_loss()
-            )
-        settings = Settings(
-            n_epochs=1 if incremental else self.max_iter,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            clip_norm=self.clip_norm,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            accumulation_steps=self.gradient_accumulation_steps,
-            population_statistics=self.batchnorm_statistics == "population",
-            constant_loss=constant_loss(self._make_loss(), self._init_output_bias(Y, sample_weight), Y, sample_weight),
-            stream=incremental,
-            epoch_offset=epoch_offset,
-        )
-        on_epoch_end = None
-        if tasks is not None:
-            on_epoch_end = tasks.epoch_hook(lambda record: fitted_attributes(self, run, record, X, sample_weight))
-        n_rows = min(self.batch_size, X.shape[0]) * self.n_ensemble
-        width = max(X.shape[1], *hidden_sizes(self.get_params(deep=False)))
-        with verbosity(self.verbose), blas_threads(n_rows, width, training=True):
-            result = train(
-                run.net,
-                self._make_loss(run.accelerator),
-                run.optimizer,
-                run.schedule,
-                X,
-                Y,
-                sample_weight,
-                settings=settings,
-                rng=run.rng,
-                state=run.state,
-                validation=validation,
-                on_epoch_end=on_epoch_end,
-            )
-        result.check = check_fit(
-            run.net, self._make_loss(), X, Y, sample_weight, self._init_output_bias(Y, sample_weight)
-        )
-        return result
 
     def _check_params(self, params, n_train):
         """Cross-parameter rules; returns the normalization the network gets."""

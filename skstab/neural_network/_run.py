@@ -1,4 +1,4 @@
-"""The network, optimizer, schedule and training state one call to fit or partial_fit trains with.
+"""One call to fit or partial_fit: the network, optimizer, schedule and state it trains with, and its training.
 
 A first fit builds them from the estimator's parameters (through :mod:`._builders`); a warm start keeps the
 network and restarts the schedule; ``partial_fit`` resumes all of them where the previous call stopped, except
@@ -11,7 +11,10 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..training._batching import updates_per_epoch
-from ..training._state import Run, TrainingState
+from ..training._fit_check import check_fit, constant_loss
+from ..training._loop import train
+from ..training._state import Run, Settings, TrainingState
+from ..training._threading import blas_threads
 from ._builders import (
     build_network,
     build_optimizer,
@@ -19,10 +22,13 @@ from ._builders import (
     check_same_network,
     choose_accelerator,
     embedding_bin_edges,
+    hidden_sizes,
     network_spec,
     stream_plan,
 )
-from ._data import holds_out_validation, validation_size
+from ._callbacks import fitted_attributes
+from ._data import holds_out_validation, split_validation, validation_size
+from ._fit_report import verbosity
 from ._guards import warn_small_batch_norm
 
 
@@ -96,3 +102,52 @@ def build_or_resume(estimator, data, first_pass, incremental):
         )
     )
     return Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec, params["accelerator"])
+
+
+def train_run(estimator, run, data, incremental, tasks=None, epoch_offset=0):
+    """Run the training loop on the training rows, holding out validation rows if asked.
+
+    ``tasks`` (:class:`~skstab.neural_network._callbacks.FitTasks`) turns every epoch into a callback task;
+    ``epoch_offset`` is the number of epochs earlier calls ran, for the log.
+    """
+    X, Y, sample_weight, validation = data.X, data.Y, data.sample_weight, None
+    if run.n_validation:
+        X, Y, sample_weight, validation = split_validation(
+            data, run.split_seed, run.n_validation, estimator._score_outputs, estimator._make_loss()
+        )
+    start_bias = estimator._init_output_bias(Y, sample_weight)
+    settings = Settings(
+        n_epochs=1 if incremental else estimator.max_iter,
+        batch_size=estimator.batch_size,
+        shuffle=estimator.shuffle,
+        clip_norm=estimator.clip_norm,
+        tol=estimator.tol,
+        n_iter_no_change=estimator.n_iter_no_change,
+        accumulation_steps=estimator.gradient_accumulation_steps,
+        population_statistics=estimator.batchnorm_statistics == "population",
+        constant_loss=constant_loss(estimator._make_loss(), start_bias, Y, sample_weight),
+        stream=incremental,
+        epoch_offset=epoch_offset,
+    )
+    on_epoch_end = None
+    if tasks is not None:
+        on_epoch_end = tasks.epoch_hook(lambda record: fitted_attributes(estimator, run, record, X, sample_weight))
+    n_rows = min(estimator.batch_size, X.shape[0]) * estimator.n_ensemble
+    width = max(X.shape[1], *hidden_sizes(estimator.get_params(deep=False)))
+    with verbosity(estimator.verbose), blas_threads(n_rows, width, training=True):
+        result = train(
+            run.net,
+            estimator._make_loss(run.accelerator),
+            run.optimizer,
+            run.schedule,
+            X,
+            Y,
+            sample_weight,
+            settings=settings,
+            rng=run.rng,
+            state=run.state,
+            validation=validation,
+            on_epoch_end=on_epoch_end,
+        )
+    result.check = check_fit(run.net, estimator._make_loss(), X, Y, sample_weight, start_bias)
+    return result
