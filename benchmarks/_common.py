@@ -1,6 +1,8 @@
 """Pieces the benchmark scripts share: models, fits, parallel runs, tables, command line, records."""
 
 import argparse
+import importlib
+import importlib.metadata
 import json
 import platform
 import time
@@ -11,13 +13,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sklearn
-from _datasets import DEFAULT_TABLES, TABLES, make_preprocessor
+from _datasets import (
+    DEFAULT_TABLES,
+    TABLE_GROUPS,
+    TABLES,
+    categorical_columns,
+    make_numeric_imputer,
+    make_preprocessor,
+    native_categoricals,
+)
 from joblib import Parallel, delayed
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 import skstab
@@ -36,36 +46,71 @@ ESTIMATORS = {
     ("hgb", "regression"): HistGradientBoostingRegressor,
 }
 MLP_LIBRARIES = ("skstab", "sklearn")
+#: Libraries given categorical columns natively (DEV_SUITE.md: the competition's defaults, categoricals
+#: native); the MLPs get the shared one-hot preprocessing instead.
+NATIVE_LIBRARIES = ("hgb", "catboost", "lightgbm", "realmlp")
+#: Competitors that are benchmark-only installs, never dependencies of skstab: library -> module.
+OPTIONAL_LIBRARIES = {"catboost": "catboost", "lightgbm": "lightgbm", "realmlp": "pytabkit"}
+#: What CatBoost sees in a missing categorical cell: it refuses NaN among categories.
+CATBOOST_MISSING = "<missing>"
 
 
 def metric(task):
     return "accuracy" if task == "classification" else "r2"
 
 
-def realmlp_available():
-    """Whether pytabkit (never a dependency of skstab) can be imported."""
+def library_available(library):
+    """Whether ``library``'s package can be imported (always true for the non-optional ones)."""
+    if library not in OPTIONAL_LIBRARIES:
+        return True
     try:
-        import pytabkit  # noqa: F401
+        importlib.import_module(OPTIONAL_LIBRARIES[library])
     except ImportError:
         return False
     return True
 
 
-def estimator(library, task, seed, params=None):
+def estimator(library, task, seed, params=None, categorical=()):
     """The library's default estimator, seeded, with ``params`` overriding its defaults.
 
     A skstab override the estimator does not have (``label_smoothing`` for a
-    regressor) is left out, so that one variant can cover both tasks.
+    regressor) is left out, so that one variant can cover both tasks. The
+    other settings below are no modelling choices: they pin each competitor
+    to one thread (folds run in parallel processes), silence its logging,
+    and name the categorical columns where the library wants them named
+    (``categorical``, CatBoost's ``cat_features``).
     """
     params = dict(params or {})
+    classification = task == "classification"
     if library == "realmlp":
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
-        cls = RealMLP_TD_Classifier if task == "classification" else RealMLP_TD_Regressor
+        cls = RealMLP_TD_Classifier if classification else RealMLP_TD_Regressor
         return cls(random_state=seed, n_threads=1, device="cpu", **params)
+    if library == "catboost":
+        from catboost import CatBoostClassifier, CatBoostRegressor
+
+        cls = CatBoostClassifier if classification else CatBoostRegressor
+        # allow_writing_files=False: no catboost_info/ directory in the working directory.
+        return cls(
+            random_seed=seed,
+            verbose=0,
+            thread_count=1,
+            allow_writing_files=False,
+            cat_features=list(categorical) or None,
+            **params,
+        )
+    if library == "lightgbm":
+        from lightgbm import LGBMClassifier, LGBMRegressor
+
+        cls = LGBMClassifier if classification else LGBMRegressor
+        # pandas category columns are LightGBM's native categoricals (categorical_feature="auto").
+        return cls(random_state=seed, verbose=-1, n_jobs=1, **params)
     cls = ESTIMATORS[library, task]
     if library == "skstab":
         params = {key: value for key, value in params.items() if key in cls().get_params()}
+    if library == "hgb":
+        params.setdefault("categorical_features", "from_dtype")
     return cls(random_state=seed, **params)
 
 
@@ -74,14 +119,44 @@ def default_lr(library, task, params=None):
     return float(estimator(library, task, 0, params).learning_rate_init)
 
 
-def make_model(library, task, X, seed, params=None, *, scale_features=None, scale_target=None):
-    """The shared preprocessing of ``X``'s columns, then ``library``'s seeded estimator.
+def model_input(library, X):
+    """``X`` as ``library``'s model takes it: native categoricals for NATIVE_LIBRARIES, else as it is.
 
-    By default (DEV_SUITE.md) only scikit-learn's MLP gets a ``StandardScaler``
-    for its features and, in regression, a ``TransformedTargetRegressor`` that
-    standardizes its target; the other models get the preprocessed features
-    and the raw target. ``scale_features`` / ``scale_target`` override that.
+    Apply to the whole (capped) table before splitting, so that every fold shares one category coding.
     """
+    return native_categoricals(X) if library in NATIVE_LIBRARIES else X
+
+
+def _catboost_strings(X):
+    X = X.copy()
+    for column in categorical_columns(X):
+        X[column] = X[column].astype(object).where(X[column].notna(), CATBOOST_MISSING).astype(str)
+    return X
+
+
+def make_model(library, task, X, seed, params=None, *, scale_features=None, scale_target=None):
+    """``library``'s seeded estimator behind the preprocessing its kind of model gets.
+
+    The MLPs (and any library not in NATIVE_LIBRARIES) get the shared
+    preprocessing of ``X``'s columns. By default (DEV_SUITE.md) only
+    scikit-learn's MLP gets a ``StandardScaler`` for its features and, in
+    regression, a ``TransformedTargetRegressor`` that standardizes its target;
+    the other models get the preprocessed features and the raw target.
+    ``scale_features`` / ``scale_target`` override that.
+
+    The native models take ``model_input(library, X)``: HistGradientBoosting
+    and LightGBM as it is (categories and missing cells native), CatBoost with
+    its categorical cells as strings (a missing one as ``CATBOOST_MISSING``),
+    RealMLP-TD with numeric columns mean-imputed (it refuses missing numbers).
+    """
+    if library in NATIVE_LIBRARIES:
+        steps = []
+        if library == "catboost":
+            steps.append(("strings", FunctionTransformer(_catboost_strings)))
+        if library == "realmlp":
+            steps.append(("impute", make_numeric_imputer(X)))
+        steps.append(("model", estimator(library, task, seed, params, categorical_columns(X))))
+        return Pipeline(steps)
     if scale_features is None:
         scale_features = library == "sklearn"
     if scale_target is None:
@@ -178,7 +253,16 @@ def environment():
         "pandas": pd.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
+        # The benchmark-only competitors, where installed (read from metadata: nothing is imported).
+        **{package: _installed_version(package) for package in ("catboost", "lightgbm", "pytabkit", "torch")},
     }
+
+
+def _installed_version(package):
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def write_json(path, payload):
@@ -210,15 +294,21 @@ def json_object(text):
     return value
 
 
-def add_common_arguments(parser, *, seeds, cap, output, n_jobs=2):
-    """``--tables``, ``--seeds``, ``--cap``, ``--n-jobs`` and ``--output`` with this script's defaults."""
+def add_common_arguments(parser, *, seeds, cap, output, n_jobs=2, tables=DEFAULT_TABLES):
+    """``--tables``, ``--seeds``, ``--cap``, ``--n-jobs`` and ``--output`` with this script's defaults.
+
+    ``--tables`` takes table names and group names (``TABLE_GROUPS``: all,
+    first, midsize); :func:`check_common_arguments` expands the groups.
+    """
+    groups = ", ".join(f"{group} ({len(names)})" for group, names in TABLE_GROUPS.items())
     parser.add_argument(
         "--tables",
         nargs="+",
-        choices=list(TABLES),
-        default=list(DEFAULT_TABLES),
+        choices=[*TABLES, *TABLE_GROUPS],
+        default=list(tables),
         metavar="NAME",
-        help=f"dev-suite tables (default: all but flights; choices: {', '.join(TABLES)})",
+        help=f"dev-suite tables or groups (default: {len(tables)} tables; groups: {groups}; "
+        f"tables: {', '.join(TABLES)})",
     )
     parser.add_argument("--seeds", type=int, default=seeds, help=f"number of seeds 0..SEEDS-1 (default: {seeds})")
     parser.add_argument(
@@ -237,9 +327,12 @@ def add_common_arguments(parser, *, seeds, cap, output, n_jobs=2):
 
 
 def check_common_arguments(parser, args):
+    """Check the common arguments and expand the table groups of ``--tables`` (first mention wins)."""
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
     if args.cap < 10:
         parser.error("--cap must be at least 10")
     if args.n_jobs == 0:
         parser.error("--n-jobs must not be 0")
+    names = [table for name in args.tables for table in TABLE_GROUPS.get(name, (name,))]
+    args.tables = list(dict.fromkeys(names))
