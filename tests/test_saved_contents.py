@@ -60,6 +60,7 @@ CASES = {
     "streamed": ({}, {"streamed": True}),
     "regressor": ({}, {"regression": True}),
     "quantile scaling": ({"input_scaling": "quantile"}, {}),
+    "quantile scaling, few rows": ({"input_scaling": "quantile"}, {"n_samples": 503}),
     "piecewise-linear encoding": ({"numerical_embedding": "piecewise_linear"}, {}),
     "layer norm, dropout, embedding": (
         {"normalization": "layer", "dropout": 0.1, "numerical_embedding": "periodic"},
@@ -70,10 +71,11 @@ CASES = {
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_no_fitted_or_unpickled_array_grows_with_the_training_rows(name):
-    params, how = CASES[name]
-    est, _ = _fit(params, SMALL, **how)
+    params, how = CASES[name][0], dict(CASES[name][1])
+    n_samples = how.pop("n_samples", SMALL)
+    est, _ = _fit(params, n_samples, **how)
     for model in (est, pickle.loads(pickle.dumps(est))):
-        holding_rows = [(path, a.shape) for path, a in _arrays(model) if SMALL in a.shape]
+        holding_rows = [(path, a.shape) for path, a in _arrays(model) if n_samples in a.shape]
         assert holding_rows == []
 
 

@@ -25,7 +25,8 @@ SHARED_PARAMETERS = """
         repeated rows. ``"quantile"`` maps each feature through its training
         quantiles to a standard normal, with scikit-learn's
         ``QuantileTransformer(output_distribution="normal")`` (up to 1,000
-        quantiles, 10,000 rows subsampled with a seed drawn from
+        quantiles and at most half the rows, so a saved model keeps no training
+        column whole; 10,000 rows subsampled with a seed drawn from
         ``random_state``; see ``input_transformer_``): for skewed,
         heavy-tailed features such as counts and amounts of money. Its
         quantiles are unweighted: every row counts once, whatever its sample

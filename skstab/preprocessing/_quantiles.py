@@ -33,6 +33,16 @@ def _dense(X):
     return X.toarray() if sparse.issparse(X) else X
 
 
+def n_quantiles(n_samples):
+    """Quantiles kept per feature: up to ``MAX_QUANTILES``, and at most half the rows.
+
+    With as many quantiles as rows the transformer would keep every training value of every column;
+    with half, its quantiles are interpolated between order statistics, so a saved model holds a
+    description of each column's distribution, not the rows.
+    """
+    return min(MAX_QUANTILES, max(n_samples // 2, 2))
+
+
 def fit_quantile_scaling(input_scaling, X, random_state=None):
     """The fitted ``QuantileTransformer`` of ``input_scaling="quantile"``, or None for other choices.
 
@@ -48,7 +58,7 @@ def fit_quantile_scaling(input_scaling, X, random_state=None):
     if random_state is not None and not isinstance(random_state, Integral):
         random_state = int(check_random_state(random_state).randint(2**31 - 1))
     transformer = QuantileTransformer(
-        n_quantiles=min(MAX_QUANTILES, X.shape[0]), output_distribution="normal", random_state=random_state
+        n_quantiles=n_quantiles(X.shape[0]), output_distribution="normal", random_state=random_state
     )
     return transformer.fit(X)
 
