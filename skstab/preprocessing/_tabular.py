@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import OneHotEncoder, TargetEncoder
@@ -187,8 +188,23 @@ def _floats(values, name):
         ) from exc
 
 
+def _frame(numeric, levels):
+    """One table of the float and the level columns, by position, for the ColumnTransformer."""
+    first_level = numeric.shape[1]
+    columns = range(first_level, first_level + levels.shape[1])
+    return pd.concat([pd.DataFrame(numeric), pd.DataFrame(levels, columns=columns)], axis=1)
+
+
+def _as_floats(encoded):
+    return np.ascontiguousarray(encoded, dtype=np.float64)
+
+
 class TableEncoder(TransformerMixin, BaseEstimator):
     """Numeric float columns from a raw table: imputed numbers with missing indicators, encoded categories.
+
+    The columns are first read as floats and as level names (with errors naming a bad column), then
+    encoded by a scikit-learn ``ColumnTransformer`` (``columns_``) of ``SimpleImputer``,
+    ``OneHotEncoder`` and ``TargetEncoder``.
 
     Parameters
     ----------
@@ -232,60 +248,57 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         n_levels = np.array([len(pd.unique(column)) for column in levels.T], dtype=int)
         self.onehot_columns_ = np.flatnonzero(n_levels <= ONEHOT_MAX_LEVELS)
         self.many_level_columns_ = np.flatnonzero(n_levels > ONEHOT_MAX_LEVELS)
-        self.imputer_ = self.onehot_ = self.many_levels_ = None
-        parts = []
-        if numeric.shape[1]:
-            self.imputer_ = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
-            parts.append(self.imputer_.fit_transform(numeric))
+        first_level = numeric.shape[1]
+        parts, target = [], None
+        if first_level:
+            imputer = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+            parts.append(("numbers", imputer, list(range(first_level))))
         if self.onehot_columns_.size:
-            self.onehot_ = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-            parts.append(self.onehot_.fit_transform(levels[:, self.onehot_columns_]))
+            onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+            parts.append(("levels", onehot, list(first_level + self.onehot_columns_)))
         if self.many_level_columns_.size:
-            many = levels[:, self.many_level_columns_]
             if self.target_type is None:
-                self.many_levels_ = OneHotEncoder(
+                many = OneHotEncoder(
                     handle_unknown="infrequent_if_exist", max_categories=ONEHOT_MAX_LEVELS, sparse_output=False
                 )
-                parts.append(self.many_levels_.fit_transform(many))
             else:
-                self.many_levels_ = _target_encoder(self.target_type, self.random_state)
-                # Cross-fitted: each training row is encoded with statistics of the other folds.
-                parts.append(self.many_levels_.fit_transform(many, np.asarray(y).ravel()))
+                many, target = _target_encoder(self.target_type, self.random_state), np.asarray(y).ravel()
+            parts.append(("many_levels", many, list(first_level + self.many_level_columns_)))
+        self.columns_ = ColumnTransformer(parts, sparse_threshold=0, verbose_feature_names_out=False)
         self.n_features_in_ = n_features
-        return self._join(parts, X)
+        # A TargetEncoder cross-fits inside fit_transform: each training row is encoded with other folds' statistics.
+        return _as_floats(self.columns_.fit_transform(_frame(numeric, levels), target))
 
     def fit(self, X, y=None):
         self.fit_transform(X, y)
         return self
 
     def transform(self, X):
-        numeric, levels = self._split(X)
-        parts = []
-        if self.imputer_ is not None:
-            parts.append(self.imputer_.transform(numeric))
-        if self.onehot_ is not None:
-            parts.append(self.onehot_.transform(levels[:, self.onehot_columns_]))
-        if self.many_levels_ is not None:
-            parts.append(self.many_levels_.transform(levels[:, self.many_level_columns_]))
-        return self._join(parts, X)
+        return _as_floats(self.columns_.transform(_frame(*self._split(X))))
 
-    @staticmethod
-    def _join(parts, X):
-        out = np.hstack(parts) if parts else np.empty((X.shape[0], 0))
-        return np.ascontiguousarray(out, dtype=np.float64)
+    def _fitted(self, name):
+        return self.columns_.named_transformers_.get(name)
+
+    @property
+    def imputer_(self):
+        """The fitted ``SimpleImputer`` (median, with missing indicators) of the numeric columns, or None."""
+        return self._fitted("numbers")
+
+    @property
+    def onehot_(self):
+        """The fitted ``OneHotEncoder`` of the categorical columns of few levels, or None."""
+        return self._fitted("levels")
+
+    @property
+    def many_levels_(self):
+        """The fitted ``TargetEncoder`` (or capped ``OneHotEncoder``) of the many-level columns, or None."""
+        return self._fitted("many_levels")
 
     def get_feature_names_out(self, input_features=None):
         """Names of the encoded columns: numeric, missing indicators, one-hot levels, target encodings."""
         names = np.asarray(self.names_, dtype=object)
-        out = []
-        if self.imputer_ is not None:
-            out.extend(self.imputer_.get_feature_names_out(names[self.numeric_columns_]))
-        categorical = names[self.categorical_columns_]
-        if self.onehot_ is not None:
-            out.extend(self.onehot_.get_feature_names_out(categorical[self.onehot_columns_]))
-        if self.many_levels_ is not None:
-            out.extend(self.many_levels_.get_feature_names_out(categorical[self.many_level_columns_]))
-        return np.asarray(out, dtype=object)
+        ordered = np.concatenate([names[self.numeric_columns_], names[self.categorical_columns_]])
+        return np.asarray(self.columns_.get_feature_names_out(ordered), dtype=object)
 
     @property
     def is_categorical_(self):
