@@ -105,42 +105,43 @@ class PiecewiseLinearEncoding(Layer):
     def _n_out(self, n_in):
         return sum(len(e) - 1 for e in self.edges)
 
-    def _encode(self, X, raw=None, out=None):
-        """Return ``(Y, slope)``: the encoding and where it follows the fraction (1) or is clipped (0)."""
+    def _fractions(self, X, out=None):
+        """Where each value lies in each bin, ``(X - left) / width``, unclipped: shape (n, n_features, max bins)."""
         left, inverse_width = self.buffers["left"], self.buffers["inverse_width"]
-        n, d = X.shape
-        raw = np.subtract(X[:, :, None], left, out=raw, dtype=left.dtype)
+        raw = np.subtract(X[:, :, None], left, out=out, dtype=left.dtype)
         raw *= inverse_width
-        below, above = self._clip_low & (raw < 0), self._clip_high & (raw > 1)
-        raw[below] = 0.0
-        raw[above] = 1.0
-        Y = np.take(raw.reshape(n, -1), self._columns, axis=1, out=out)
-        return Y, ~(below | above)
+        return raw
+
+    def _encode(self, X, raw=None, out=None):
+        raw = self._fractions(X, raw)
+        np.maximum(raw, 0.0, out=raw, where=self._clip_low)
+        np.minimum(raw, 1.0, out=raw, where=self._clip_high)
+        return np.take(raw.reshape(X.shape[0], -1), self._columns, axis=1, out=out)
 
     def forward(self, X: np.ndarray, *, training: bool) -> np.ndarray:
         X = _dense(X)
         dtype = self.buffers["left"].dtype
         n, d = X.shape
         raw = self._workspace("raw", (n, d, self.buffers["left"].shape[1]), dtype)
-        Y, slope = self._encode(X, raw=raw, out=self._workspace("Y", (n, self._n_out(d)), dtype))
-        self._cache = slope
-        return Y
+        # The slopes are worked out again in backward, which a first layer never needs.
+        self._cache = X
+        return self._encode(X, raw=raw, out=self._workspace("Y", (n, self._n_out(d)), dtype))
 
     def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
             return None
-        slope = self._cache
-        n, d, n_bins = slope.shape
+        raw = self._fractions(self._cache)
+        n, d, n_bins = raw.shape
         # dY back on the padded bins, zero where the encoding is clipped (flat) or padding.
         padded = np.zeros((n, d * n_bins), dtype=dY.dtype)
         padded[:, self._columns] = dY
         padded = padded.reshape(n, d, n_bins)
-        padded *= slope
+        padded[(self._clip_low & (raw < 0)) | (self._clip_high & (raw > 1))] = 0.0
         padded *= self.buffers["inverse_width"]
         return padded.sum(axis=2)
 
     def infer(self, X: np.ndarray) -> np.ndarray:
-        return self._encode(_dense(X))[0]
+        return self._encode(_dense(X))
 
     def __repr__(self):
         return f"PiecewiseLinearEncoding(<edges of {len(self.edges)} features, {self._n_out(None)} bins>)"
