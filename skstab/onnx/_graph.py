@@ -223,7 +223,7 @@ def check_network(model):
     if any(isinstance(layer, nn.PiecewiseLinearEncoding) for layer in model.net_.layers):
         encoding = "numerical_embedding='piecewise_linear'"
     if encoding is not None:
-        raise NotImplementedError(
+        raise ValueError(
             f"skstab's ONNX export does not cover {encoding} yet: fit without it to export (for quantile scaling, "
             "a QuantileTransformer in a Pipeline in front of input_scaling=None converts), or predict in Python."
         )
