@@ -137,8 +137,11 @@ def _catboost_strings(X):
 def make_model(library, task, X, seed, params=None, *, scale_features=None, scale_target=None):
     """``library``'s seeded estimator behind the preprocessing its kind of model gets.
 
-    The MLPs (and any library not in NATIVE_LIBRARIES) get the shared
-    preprocessing of ``X``'s columns. By default (DEV_SUITE.md) only
+    skstab takes ``X`` raw, as a user passes a DataFrame (its
+    ``categorical_features="from_dtype"`` encodes categorical columns and
+    missing cells inside the model); a skstab variant with
+    ``categorical_features=None``, scikit-learn's MLP (and any library not in
+    NATIVE_LIBRARIES) get the shared preprocessing of ``X``'s columns. By default (DEV_SUITE.md) only
     scikit-learn's MLP gets a ``StandardScaler`` for its features and, in
     regression, a ``TransformedTargetRegressor`` that standardizes its target;
     the other models get the preprocessed features and the raw target.
@@ -149,6 +152,9 @@ def make_model(library, task, X, seed, params=None, *, scale_features=None, scal
     its categorical cells as strings (a missing one as ``CATBOOST_MISSING``),
     RealMLP-TD with numeric columns mean-imputed (it refuses missing numbers).
     """
+    if library == "skstab" and (params or {}).get("categorical_features", "from_dtype") is not None:
+        # A user's raw DataFrame: skstab encodes its categorical columns and missing cells itself.
+        return Pipeline([("model", estimator(library, task, seed, params))])
     if library in NATIVE_LIBRARIES:
         steps = []
         if library == "catboost":

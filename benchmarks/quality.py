@@ -27,10 +27,14 @@ Models:
 * ``--variant NAME=JSON`` (repeatable): skstab with those parameter overrides,
   so that each new piece can be measured on its own.
 
-The MLPs get the shared preprocessing (mean / most-frequent imputation and
-one-hot encoding, no scaler). The gradient-boosting models and RealMLP-TD get
-the raw columns with categorical columns native (levels fixed on the whole
-capped table) and, except RealMLP-TD, missing cells native too.
+skstab gets the raw table, as a user passes a DataFrame: its default
+``categorical_features="from_dtype"`` encodes the categorical columns and
+missing cells inside the model. scikit-learn's MLP, and a skstab variant with
+``{"categorical_features": null}``, get the shared preprocessing (mean /
+most-frequent imputation and one-hot encoding, no scaler). The
+gradient-boosting models and RealMLP-TD get the raw columns with categorical
+columns native (levels fixed on the whole capped table) and, except
+RealMLP-TD, missing cells native too.
 
 Score: accuracy or R^2 on the held-out fold. The score of one seed is the mean
 over its folds; per table and model, the mean over seeds. skstab and its
