@@ -3,9 +3,11 @@
 The tables are the development suite (``benchmarks/_datasets.py``, DEV_SUITE.md),
 all but the large ``flights`` by default, each capped at ``--cap`` rows
 (default 3,000, not the suite's 12,000, so that the sweep finishes in a
-reasonable time on a 2-core machine). Every model sees the raw features,
-meaning only the shared preprocessing (mean / most-frequent imputation and
-one-hot encoding, no scaler). Following DEV_SUITE.md's convention,
+reasonable time on a 2-core machine). skstab takes the raw table, as a user
+passes a DataFrame (categorical columns and missing cells encoded inside the
+model); scikit-learn's MLP, and skstab with ``--skstab-params
+'{"categorical_features": null}'``, get the shared preprocessing (mean /
+most-frequent imputation and one-hot encoding, no scaler). Following DEV_SUITE.md's convention,
 scikit-learn's MLP also gets a ``StandardScaler`` (``--sklearn-raw`` drops it)
 and, in regression, a ``TransformedTargetRegressor(StandardScaler())``;
 skstab gets the raw target (``--skstab-target-scaling`` wraps it too).
@@ -67,8 +69,8 @@ from _datasets import load_table
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_array
 
+from skstab.neural_network._table_inputs import prediction_inputs
 from skstab.nn._functional import ensemble_average
 
 #: 1e-4 to 1 in half-decade steps: 9 learning rates.
@@ -104,8 +106,9 @@ def weights_finite(mlp):
 def train_inference_gap(model, X_train, y_train, task):
     """|training score in training mode - training score in inference mode| of a fitted skstab pipeline."""
     est = final_estimator(model)
-    X = check_array(model[:-1].transform(X_train), dtype=np.float64)
-    X = est._scale_inputs(X, est.net_.params.dtype)  # the network's own input, as predict computes it
+    X = model[:-1].transform(X_train) if len(model) > 1 else X_train
+    # The network's own input, as predict computes it: encoded (a raw table), checked, scaled.
+    X = est._scale_inputs(prediction_inputs(est, X), est.net_.params.dtype)
     Z = copy.deepcopy(est).net_.forward(X, training=True)  # moves batch-norm running statistics
     output = est.net_.layers[-1]
     if getattr(output, "average", None) is not None:  # an ensemble: its members combined as predict combines them
