@@ -109,8 +109,26 @@ class BatchEnsembleDense(Layer):
     def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
         X, scaled, product = self._cache
         p, g = self.params, self.grads
+        dtype = p["W"].dtype
+        rows, d = product.shape[0], X.shape[1]
+        shared_dX = need_input_grad and self.first
         return batch_ensemble_backward(
-            dY, X, p["W"], p["r"], p["s"], scaled, product, g["W"], g["r"], g["s"], g["b"], self.first, need_input_grad
+            dY,
+            X,
+            p["W"],
+            p["r"],
+            p["s"],
+            scaled,
+            product,
+            g["W"],
+            g["r"],
+            g["s"],
+            g["b"],
+            self.first,
+            need_input_grad,
+            dproduct=self._workspace("dproduct", product.shape, dtype),
+            dscaled=self._workspace("dscaled", (rows, d), dtype),
+            dX=self._workspace("dX", X.shape, dtype) if shared_dX else None,
         )
 
     def infer(self, X: np.ndarray) -> np.ndarray:

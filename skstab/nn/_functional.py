@@ -347,16 +347,42 @@ def batch_ensemble_forward(X, W, r, s, b, shared_input, out=None, scaled=None, p
     return Y.reshape(-1, W.shape[1]), scaled, product
 
 
-def batch_ensemble_backward(dY, X, W, r, s, scaled, product, dW, dr, ds, db, shared_input, need_input_grad=True):
-    """Fill ``dW``, ``dr``, ``ds`` and ``db`` in place and return ``dX`` (or ``None``)."""
+def batch_ensemble_backward(
+    dY,
+    X,
+    W,
+    r,
+    s,
+    scaled,
+    product,
+    dW,
+    dr,
+    ds,
+    db,
+    shared_input,
+    need_input_grad=True,
+    *,
+    dproduct=None,
+    dscaled=None,
+    dX=None,
+):
+    """Fill ``dW``, ``dr``, ``ds`` and ``db`` in place and return ``dX`` (or ``None``).
+
+    ``dproduct`` (k * n, h), ``dscaled`` (k * n, d) and ``dX`` (n, d) are
+    optional arrays to write the intermediate gradients into; a training
+    layer passes its workspaces, so that a step allocates nothing. ``dX`` is
+    used only with a shared input: otherwise the input gradient is
+    ``dscaled`` scaled in place, which is what is returned.
+    """
     k, h = s.shape
+    d = W.shape[0]
     dY3 = dY.reshape(k, -1, h)
     np.add.reduce(dY3, axis=1, out=db)
     np.einsum("knh,knh->kh", dY3, product.reshape(k, -1, h), out=ds)
-    dproduct = dY3 * s[:, None, :]
+    dproduct = np.multiply(dY3, s[:, None, :], out=None if dproduct is None else dproduct.reshape(dY3.shape))
     flat = dproduct.reshape(-1, h)
-    np.matmul(scaled.reshape(-1, W.shape[0]).T, flat, out=dW)
-    dscaled = np.matmul(flat, W.T).reshape(k, -1, W.shape[0])
+    np.matmul(scaled.reshape(-1, d).T, flat, out=dW)
+    dscaled = np.matmul(flat, W.T, out=dscaled).reshape(k, -1, d)
     if shared_input:
         np.einsum("knd,nd->kd", dscaled, X, out=dr)
     else:
@@ -365,8 +391,8 @@ def batch_ensemble_backward(dY, X, W, r, s, scaled, product, dW, dr, ds, db, sha
         return None
     dscaled *= r[:, None, :]
     if shared_input:
-        return np.add.reduce(dscaled, axis=0)
-    return dscaled.reshape(-1, W.shape[0])
+        return np.add.reduce(dscaled, axis=0, out=dX)
+    return dscaled.reshape(-1, d)
 
 
 def ensemble_average(Z, n_members, link):
