@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 import skstab.nn._ensemble as ensemble_module
 from skstab.nn import BatchEnsembleDense, BatchNorm, ReLU, Sequential
-from skstab.nn._functional import batch_ensemble_backward
+from skstab.nn._ensemble_functional import batch_ensemble_backward
 
 K = 4
 

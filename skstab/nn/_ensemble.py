@@ -5,7 +5,7 @@ import numpy as np
 from ..utils._checks import check_int
 from ._base import Layer
 from ._embeddings import _dense
-from ._functional import batch_ensemble_backward, batch_ensemble_forward, ensemble_average
+from ._ensemble_functional import batch_ensemble_backward, batch_ensemble_forward, ensemble_average
 from ._init import INITIALIZERS
 
 #: Ways to combine the members' outputs at inference: the output link they are averaged under.

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skstab.nn import BatchEnsembleDense
-from skstab.nn._functional import batch_ensemble_backward, batch_ensemble_forward
+from skstab.nn._ensemble_functional import batch_ensemble_backward, batch_ensemble_forward
 
 
 def _layer(first, rng, *, k=4, d=24, h=32, average=None, dtype=np.float64):
