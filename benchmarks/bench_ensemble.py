@@ -8,10 +8,16 @@ arrays and reports the median time of each and their ratio (new / old; below
   the kernel before it (kept below), which allocated three batch-sized
   arrays per call; then a training step (forward and backward) of a whole
   default-shaped network, with the old kernel patched in for "old".
+* ``fold``: inference with the members' multipliers folded into per-member
+  weights ("new", cached as the layer caches them; also folded again at
+  every call), against the unfolded computation ("old", folding switched
+  off), per layer at predict-chunk and small batch sizes, then whole
+  networks predicting 10,000 rows and small batches.
 
 Usage::
 
     python benchmarks/bench_ensemble.py backward
+    python benchmarks/bench_ensemble.py fold
 """
 
 import statistics
@@ -23,6 +29,7 @@ from threadpoolctl import threadpool_limits
 
 import skstab.nn._ensemble as ensemble_module
 from skstab.nn import BatchEnsembleDense, BatchNorm, ReLU, Sequential
+from skstab.nn._ensemble import FOLD_MIN_ROWS
 from skstab.nn._ensemble_functional import batch_ensemble_backward
 
 K = 4
@@ -128,8 +135,78 @@ def bench_backward(repeats=101):
         report(f"net {hidden} d={d} batch={n}", interleaved({"old": old_step, "new": step}, repeats, inner=20))
 
 
+def _unfolded(function):
+    def run():
+        ensemble_module.FOLD_MIN_ROWS = sys.maxsize
+        try:
+            return function()
+        finally:
+            ensemble_module.FOLD_MIN_ROWS = FOLD_MIN_ROWS
+
+    return run
+
+
+def bench_fold(repeats=31):
+    rng = np.random.default_rng(0)
+    print(f"-- inference of one layer, float32, 4 members; folding from {FOLD_MIN_ROWS} rows per member")
+    for first, n, d, h in [
+        (True, 4096, 20, 100),
+        (True, 4096, 100, 100),
+        (False, 4096, 100, 1),
+        (True, 4096, 64, 256),
+        (False, 4096, 256, 256),
+        (False, 4096, 256, 10),
+        (True, 1024, 64, 256),
+        (False, 1024, 256, 256),
+        (True, 128, 20, 100),
+        (True, 128, 100, 100),
+        (True, 128, 64, 256),
+        (False, 128, 256, 256),
+        (False, 128, 100, 1),
+    ]:
+        layer = BatchEnsembleDense(h, K, first=first)
+        layer.build(d, rng, dtype=np.float32)
+        p = layer.params
+        p["r"][...] = rng.standard_normal(p["r"].shape)
+        p["s"][...] = rng.standard_normal(p["s"].shape)
+        X = rng.standard_normal((n if first else K * n, d), dtype=np.float32)
+
+        def new(layer=layer, X=X):
+            return layer.infer(X)
+
+        def every_call(layer=layer, X=X):
+            layer._folded = None
+            return layer.infer(X)
+
+        inner = max(1, 3_000_000 // (n * d * h * K + 20_000))
+        medians = interleaved({"old": _unfolded(new), "new": new, "every call": every_call}, repeats, inner)
+        report(f"{'first' if first else 'hidden'} n={n} d={d} h={h}", medians)
+        print(f"{'':<46} folding again at every call: new/old {medians['every call'] / medians['old']:.3f}")
+
+    print("-- whole network predicting (Sequential.infer), float32, 4 members, batch normalization folded in")
+    for hidden, d in [((100,), 20), ((100,), 100), ((256, 256), 64)]:
+        layers = []
+        for index, width in enumerate(hidden):
+            layers += [BatchEnsembleDense(width, K, first=index == 0), BatchNorm(), ReLU()]
+        net = Sequential(layers + [BatchEnsembleDense(1, K, average="identity")])
+        net.build(d, rng, dtype=np.float32)
+        net.params[...] += rng.normal(scale=0.1, size=net.params.shape)
+        for n in (10_000, 1000, 128, 100, 1):
+            X = rng.standard_normal((n, d), dtype=np.float32)
+
+            def predict(net=net, X=X):
+                return net.infer(X)
+
+            inner = max(1, 200_000 // (n * d * max(hidden)) + 1)
+            report(
+                f"net {hidden} d={d} rows={n}", interleaved({"old": _unfolded(predict), "new": predict}, repeats, inner)
+            )
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["backward"]
+    which = sys.argv[1:] or ["backward", "fold"]
     with threadpool_limits(limits=1):
         if "backward" in which:
             bench_backward()
+        if "fold" in which:
+            bench_fold()
