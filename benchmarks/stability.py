@@ -71,7 +71,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 
 from skstab.neural_network._table_inputs import prediction_inputs
-from skstab.nn._functional import ensemble_average
+from skstab.nn._ensemble_functional import ensemble_average
 
 #: 1e-4 to 1 in half-decade steps: 9 learning rates.
 DEFAULT_LRS = tuple(float(10.0**exponent) for exponent in np.arange(-4.0, 0.25, 0.5))

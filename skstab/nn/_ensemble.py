@@ -5,11 +5,27 @@ import numpy as np
 from ..utils._checks import check_int
 from ._base import Layer
 from ._embeddings import _dense
-from ._functional import batch_ensemble_backward, batch_ensemble_forward, ensemble_average
+from ._ensemble_functional import (
+    batch_ensemble_backward,
+    batch_ensemble_forward,
+    batch_ensemble_infer_folded,
+    ensemble_average,
+    fold_members,
+)
 from ._init import INITIALIZERS
 
 #: Ways to combine the members' outputs at inference: the output link they are averaged under.
 ENSEMBLE_LINKS = ("identity", "softmax", "logistic")
+
+#: Rows per member from which inference uses the members' folded weights. Folded weights are k times
+#: W's size and checked against the parameters at every call: on fewer rows that costs more than the
+#: scaling passes folding saves (benchmarks/bench_ensemble.py fold: at 64 rows a 256 -> 256 hidden
+#: layer was 1.05 times slower, at 8 rows most layers 1.2 to 1.4 times; at 128 none was slower).
+FOLD_MIN_ROWS = 128
+
+
+def _same(a, b):
+    return a.dtype == b.dtype and np.array_equal(a, b)
 
 
 class BatchEnsembleDense(Layer):
@@ -49,6 +65,16 @@ class BatchEnsembleDense(Layer):
     params : dict
         ``"W"`` of shape (n_in, n_out) (weight-decayed), ``"r"`` of shape
         (n_members, n_in), ``"s"`` and ``"b"`` of shape (n_members, n_out).
+
+    Notes
+    -----
+    From :data:`FOLD_MIN_ROWS` rows per member, :meth:`infer` and
+    :meth:`infer_folded` compute member :math:`i` as
+    :math:`X_i\, (\mathrm{diag}(r_i)\, W\, \mathrm{diag}(s_i)) + b_i`, one
+    batched product with weights folded once and kept until a parameter
+    changes (or the next layer's affine map does); the result equals the
+    unfolded one up to rounding. The folded weights are the only state
+    inference keeps, they are replaced whole, and they are never saved.
 
     Examples
     --------
@@ -109,20 +135,74 @@ class BatchEnsembleDense(Layer):
     def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
         X, scaled, product = self._cache
         p, g = self.params, self.grads
+        dtype = p["W"].dtype
+        rows, d = product.shape[0], X.shape[1]
+        shared_dX = need_input_grad and self.first
         return batch_ensemble_backward(
-            dY, X, p["W"], p["r"], p["s"], scaled, product, g["W"], g["r"], g["s"], g["b"], self.first, need_input_grad
+            dY,
+            X,
+            p["W"],
+            p["r"],
+            p["s"],
+            scaled,
+            product,
+            g["W"],
+            g["r"],
+            g["s"],
+            g["b"],
+            self.first,
+            need_input_grad,
+            dproduct=self._workspace("dproduct", product.shape, dtype),
+            dscaled=self._workspace("dscaled", (rows, d), dtype),
+            dX=self._workspace("dX", X.shape, dtype) if shared_dX else None,
         )
 
     def infer(self, X: np.ndarray) -> np.ndarray:
         p = self.params
-        Y = batch_ensemble_forward(_dense(X), p["W"], p["r"], p["s"], p["b"], self.first)[0]
+        Y = self._infer(_dense(X), p["s"], p["b"], ())
         return Y if self.average is None else ensemble_average(Y, self.n_members, self.average)
 
     def infer_folded(self, X: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> np.ndarray:
         """Inference followed by ``Y * scale + shift`` (the next layer's frozen affine map), in one pass."""
         p = self.params
-        Y = batch_ensemble_forward(_dense(X), p["W"], p["r"], p["s"] * scale, p["b"] * scale + shift, self.first)[0]
+        Y = self._infer(_dense(X), p["s"] * scale, p["b"] * scale + shift, (scale,))
         return Y if self.average is None else ensemble_average(Y, self.n_members, self.average)
+
+    def _infer(self, X, s, b, extra):
+        """Members' stacked outputs with output multipliers ``s`` and biases ``b``, which ``extra`` determine."""
+        p = self.params
+        n = X.shape[0] if self.first else X.shape[0] // self.n_members
+        if n < FOLD_MIN_ROWS:
+            return batch_ensemble_forward(X, p["W"], p["r"], s, b, self.first)[0]
+        return batch_ensemble_infer_folded(X, self._folded_weights(s, extra), b, self.first)
+
+    def _folded_weights(self, s, extra):
+        """:func:`fold_members` of the current parameters, computed again only when they changed.
+
+        The cache is keyed on copies of every array the folded weights depend
+        on, compared by value: the optimizer, a rollback, ``warm_start`` or a
+        user writing into ``coefs_`` all change the parameters in place, and
+        none of them has to know about this cache for it to stay right.
+        Comparing costs a fraction of folding again (W's size instead of
+        k times it). The cache is one tuple, read once and replaced whole, so
+        concurrent predictions see a consistent one; it is never pickled.
+        """
+        p = self.params
+        sources = (p["W"], p["r"], p["s"], *extra)
+        cached = self.__dict__.get("_folded")
+        if cached is not None and len(cached[0]) == len(sources) and all(map(_same, cached[0], sources)):
+            return cached[1]
+        W_folded = fold_members(p["W"], p["r"], s)
+        self._folded = (tuple(a.copy() for a in sources), W_folded)
+        return W_folded
+
+    def release_workspace(self) -> None:
+        super().release_workspace()
+        self._folded = None
+
+    def __getstate__(self):
+        # The folded weights are derived from the parameters: a saved model holds parameters only.
+        return {**super().__getstate__(), "_folded": None}
 
     def __repr__(self):
         extra = (", first=True" if self.first else "") + ("" if self.average is None else f", average={self.average!r}")

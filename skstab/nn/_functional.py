@@ -5,8 +5,6 @@ written into that preallocated array so the training loop allocates nothing per
 step; without ``out`` a new array is returned, which is what inference wants.
 """
 
-import math
-
 import numpy as np
 
 _GELU_C = np.sqrt(2.0 / np.pi)
@@ -324,62 +322,3 @@ def periodic_backward(dY, X, w, L, phase, cosine, dw, db, dL, dc, need_input_gra
     dX *= _TWO_PI
     dX += dY[:, :, 0]
     return dX
-
-
-# -- BatchEnsemble dense layer: members share W and differ by rank-1 multipliers,
-# ``Y_i = ((X_i * r_i) @ W) * s_i + b_i``, members stacked along the rows.
-
-
-def batch_ensemble_forward(X, W, r, s, b, shared_input, out=None, scaled=None, product=None):
-    """Return ``(Y, X * r, (X * r) @ W)``, each member's rows stacked in ``Y`` (shape (k * n, h)).
-
-    ``X`` is (n, d) when every member sees the same rows (``shared_input``),
-    else (k * n, d) with member ``i`` in rows ``i * n`` to ``(i + 1) * n``.
-    """
-    k = r.shape[0]
-    X3 = X[None] if shared_input else X.reshape(k, -1, X.shape[1])
-    scaled = np.multiply(X3, r[:, None, :], out=scaled)
-    flat = scaled.reshape(-1, W.shape[0])
-    product = np.matmul(flat, W, out=product)
-    out = None if out is None else out.reshape(k, -1, W.shape[1])
-    Y = np.multiply(product.reshape(k, -1, W.shape[1]), s[:, None, :], out=out)
-    Y += b[:, None, :]
-    return Y.reshape(-1, W.shape[1]), scaled, product
-
-
-def batch_ensemble_backward(dY, X, W, r, s, scaled, product, dW, dr, ds, db, shared_input, need_input_grad=True):
-    """Fill ``dW``, ``dr``, ``ds`` and ``db`` in place and return ``dX`` (or ``None``)."""
-    k, h = s.shape
-    dY3 = dY.reshape(k, -1, h)
-    np.add.reduce(dY3, axis=1, out=db)
-    np.einsum("knh,knh->kh", dY3, product.reshape(k, -1, h), out=ds)
-    dproduct = dY3 * s[:, None, :]
-    flat = dproduct.reshape(-1, h)
-    np.matmul(scaled.reshape(-1, W.shape[0]).T, flat, out=dW)
-    dscaled = np.matmul(flat, W.T).reshape(k, -1, W.shape[0])
-    if shared_input:
-        np.einsum("knd,nd->kd", dscaled, X, out=dr)
-    else:
-        np.einsum("knd,knd->kd", dscaled, X.reshape(k, -1, X.shape[1]), out=dr)
-    if not need_input_grad:
-        return None
-    dscaled *= r[:, None, :]
-    if shared_input:
-        return np.add.reduce(dscaled, axis=0)
-    return dscaled.reshape(-1, W.shape[0])
-
-
-def ensemble_average(Z, n_members, link):
-    """Combine the members' raw outputs (stacked rows) into raw outputs whose ``link`` is the mean prediction.
-
-    ``"identity"`` averages the values; ``"softmax"`` and ``"logistic"``
-    average the probabilities and return their logarithm (softmax) or log-odds
-    (logistic), computed in log space so that they stay finite.
-    """
-    Z3 = Z.reshape(n_members, -1, Z.shape[1])
-    if link == "identity":
-        return Z3.mean(axis=0)
-    if link == "softmax":
-        log_p = log_softmax(Z).reshape(Z3.shape)
-        return np.logaddexp.reduce(log_p, axis=0) - math.log(n_members)
-    return np.logaddexp.reduce(log_sigmoid(Z3), axis=0) - np.logaddexp.reduce(log_sigmoid(-Z3), axis=0)
