@@ -108,3 +108,29 @@ def test_prediction_under_parallel_config_uses_one_thread(monkeypatch):
         in_parallel = model.predict(X)
     np.testing.assert_array_equal(model.predict(X), in_parallel)
     assert seen[0] == 1
+
+
+def test_libraries_are_looked_up_once_and_every_hold_limits(monkeypatch):
+    import threadpoolctl
+
+    from skstab.training._threading import _SharedSingleThread
+
+    lookups = []
+
+    class CountingController(threadpoolctl.ThreadpoolController):
+        def __init__(self):
+            lookups.append(1)
+            super().__init__()
+
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", CountingController)
+    shared = _SharedSingleThread()
+    before = _blas_threads()
+    looked_up, inside = [], []
+    for _ in range(3):
+        start = len(lookups)
+        with shared.hold():
+            looked_up.append(len(lookups) - start)
+            inside.append(_blas_threads())  # threadpool_info makes a controller of its own
+        assert _blas_threads() == before
+    assert looked_up == [1, 0, 0]
+    assert inside == [1, 1, 1]
