@@ -68,7 +68,7 @@ def _threads_under_policy():
     """In a worker: whether joblib parallelism is seen, and the BLAS threads a large training product gets."""
     from skstab.training._threading import blas_threads, in_joblib_parallelism
 
-    with blas_threads(1024, 1024, training=True):
+    with blas_threads(1024, 1024):
         return in_joblib_parallelism(), _blas_threads()
 
 
@@ -93,9 +93,8 @@ def test_limit_is_restored_after_overlapping_fits_in_threads(recording):
     assert len(recording) == 8
 
 
-def test_prediction_under_parallel_config_uses_one_thread(monkeypatch):
-    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
-    model = StabilizedMLPClassifier((8,), max_iter=1, random_state=0).fit(X, y)
+def _threads_seen_by_prediction(model, X, monkeypatch):
+    """The BLAS thread count inside the network's inference during ``model.predict(X)``, and the predictions."""
     seen = []
     infer = type(model.net_).infer
 
@@ -104,10 +103,32 @@ def test_prediction_under_parallel_config_uses_one_thread(monkeypatch):
         return infer(self, X, **kwargs)
 
     monkeypatch.setattr(type(model.net_), "infer", recording_infer)
+    predictions = model.predict(X)
+    monkeypatch.undo()
+    return seen[0], predictions
+
+
+def test_small_prediction_runs_on_one_thread_and_restores_the_limit(monkeypatch):
+    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
+    model = StabilizedMLPClassifier((8,), max_iter=1, random_state=0).fit(X, y)
+    before = _blas_threads()
+    threads, predictions = _threads_seen_by_prediction(model, X[:10], monkeypatch)
+    assert threads == 1
+    assert _blas_threads() == before
+    np.testing.assert_array_equal(predictions, model.predict(X)[:10])
+
+
+def test_large_prediction_keeps_the_threads_except_under_parallel_config(monkeypatch):
+    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
+    model = StabilizedMLPClassifier((4096,), max_iter=1, random_state=0).fit(X, y)
+    assert 64 * 4 * 4096 >= SMALL_PRODUCT  # rows x ensemble members x width
+    before = _blas_threads()
+    threads, alone = _threads_seen_by_prediction(model, X, monkeypatch)
+    assert threads == before
     with parallel_config(n_jobs=2):
-        in_parallel = model.predict(X)
-    np.testing.assert_array_equal(model.predict(X), in_parallel)
-    assert seen[0] == 1
+        threads, in_parallel = _threads_seen_by_prediction(model, X, monkeypatch)
+    assert threads == 1
+    np.testing.assert_array_equal(alone, in_parallel)
 
 
 def test_libraries_are_looked_up_once_and_every_hold_limits(monkeypatch):

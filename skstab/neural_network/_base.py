@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .. import nn, optim
+from ..nn._sequential import INFER_CHUNK_ROWS
 from ..preprocessing._quantiles import fit_quantile_scaling, quantile_scale
 from ..preprocessing._scaling import fit_input_scaling, scale_inputs
 from ..training._state import state_as_builtins, state_from_builtins
@@ -28,6 +29,7 @@ from ..utils._validation import Interval, Options, RealNotInt, StrOptions, _chec
 from ._builders import (
     NUMERICAL_EMBEDDINGS,
     dense_layers,
+    product_shape,
     resolve_normalization,
 )
 from ._callbacks import CALLBACK_BASES, FitTasks
@@ -305,7 +307,8 @@ class _BaseStabilizedMLP(
         check_is_fitted(self)
         X = prediction_inputs(self, X)
         dtype = self.net_.params.dtype
-        with np.errstate(over="ignore", invalid="ignore"), blas_threads(X.shape[0], 0, training=False):
+        rows = min(X.shape[0], INFER_CHUNK_ROWS)  # the network's products take this many rows at a time
+        with np.errstate(over="ignore", invalid="ignore"), blas_threads(*product_shape(self.net_, rows)):
             # Scaled in chunks, so prediction never holds a scaled copy of all of X.
             Z = np.concatenate(
                 [
