@@ -6,8 +6,10 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from skstab import StabilizedMLPClassifier
+from skstab.neural_network._fit_report import inference_gap
+from skstab.training._fit_check import check_fit
 
-from ._mlp_helpers import ESTIMATORS
+from ._mlp_helpers import ESTIMATORS, make_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # one-epoch fits on tiny data
 
@@ -53,3 +55,14 @@ def test_numeric_columns_read_at_once_match_column_by_column():
     assert_array_equal(encoder._split(with_na)[0], one_by_one)
     with pytest.raises(ValueError, match="column 'loose' holds values that are not numbers"):
         encoder.transform(X.assign(loose="many"))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=["classifier", "regressor"])
+def test_a_stream_call_check_reuses_the_guard_loss_it_equals(Estimator):
+    X, y = make_data(Estimator, n_samples=200)
+    est = Estimator(max_iter=2, random_state=0).fit(X, y)
+    est.partial_fit(X[:64], y[:64])
+    Xs = est._scale_inputs(X[:64], est.net_.params.dtype)
+    Y = est._encode_targets(y[:64], None, False, incremental=True)[0].astype(Xs.dtype)
+    fresh = check_fit(est.net_, est._make_loss(), Xs, Y, None, est._init_output_bias(Y, None))
+    assert est.inference_gap_ == pytest.approx(inference_gap(fresh, est._state.first_epoch_loss), rel=1e-9, abs=1e-12)

@@ -148,5 +148,7 @@ def train_run(estimator, run, data, incremental, tasks=None, epoch_offset=0):
             validation=validation,
             on_epoch_end=on_epoch_end,
         )
-        result.check = check_fit(run.net, estimator._make_loss(), X, Y, sample_weight, start_bias)
+        result.check = check_fit(
+            run.net, estimator._make_loss(), X, Y, sample_weight, start_bias, inference_loss=result.inference_loss
+        )
     return result
