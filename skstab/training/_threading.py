@@ -22,6 +22,10 @@ is oversubscription. So:
   itself: predicting 128 rows (products of 512 rows by 100 units) took 9 ms
   on two threads while another process kept both cores busy and 0.7 ms on
   one, while predicting 100 rows stayed on one thread (0.4 ms);
+* no limit is set where every product is at most :data:`ONE_THREAD_BY_ITSELF`
+  multiply-adds (``rows x widest layer ** 2``), which OpenBLAS computes on one
+  thread by itself: setting and restoring a limit took 22 us of a 190 us
+  one-row prediction;
 * a limit is only ever lowered, to one thread, for the duration of the call,
   and the previous limits are restored after it: a user's own
   ``threadpoolctl.threadpool_limits`` is respected, never raised.
@@ -45,6 +49,9 @@ import threading
 
 #: Product rows x widest layer below which training and prediction get one BLAS thread.
 SMALL_PRODUCT = 1_048_576
+#: Multiply-adds of a matrix product up to which OpenBLAS keeps it on one thread without being asked
+#: (65,536 x GEMM_MULTITHREAD_THRESHOLD, 4 in its builds: ``interface/gemm.c``).
+ONE_THREAD_BY_ITSELF = 262_144
 
 
 def in_joblib_parallelism() -> bool:
@@ -67,6 +74,8 @@ def blas_threads(n_rows: int, width: int):
     width : int
         Widest layer of the network.
     """
+    if n_rows * width * width <= ONE_THREAD_BY_ITSELF:
+        return contextlib.nullcontext()
     if n_rows * width < SMALL_PRODUCT or in_joblib_parallelism():
         return _ONE_THREAD.hold()
     return contextlib.nullcontext()
