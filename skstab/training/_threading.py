@@ -84,27 +84,30 @@ def blas_threads(n_rows: int, width: int):
 class _SharedSingleThread:
     """One BLAS thread while any holder is inside :meth:`hold`; the limits before the first restored after the last.
 
-    The libraries are looked up once, by the first hold: ``threadpool_limits`` looks them up on every
-    call by reading the process's memory map, which took 3 ms of a 10 ms ``partial_fit`` on a small
-    chunk, while setting the limit itself takes microseconds. A BLAS loaded after that first hold is not
-    limited (as in scikit-learn, which keeps one controller per process too).
+    The BLAS libraries are looked up once, by the first hold: ``threadpool_limits`` looks them up on
+    every call by reading the process's memory map, which took 3 ms of a 10 ms ``partial_fit`` on a
+    small chunk. A hold then only reads and sets each library's thread count (3.5 us, where
+    ``ThreadpoolController.limit`` took 13 us, most of it describing the libraries for its restore). A
+    BLAS loaded after the first hold is not limited (scikit-learn too keeps one controller per process).
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._holders = 0
-        self._limiter = None
-        self._controller = None
+        self._libraries = None
+        self._before = ()
 
     @contextlib.contextmanager
     def hold(self):
         with self._lock:
             if self._holders == 0:
-                if self._controller is None:
+                if self._libraries is None:
                     from threadpoolctl import ThreadpoolController
 
-                    self._controller = ThreadpoolController()
-                self._limiter = self._controller.limit(limits=1, user_api="blas")
+                    self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+                self._before = [(library, library.get_num_threads()) for library in self._libraries]
+                for library, _ in self._before:
+                    library.set_num_threads(1)
             self._holders += 1
         try:
             yield
@@ -112,8 +115,10 @@ class _SharedSingleThread:
             with self._lock:
                 self._holders -= 1
                 if self._holders == 0:
-                    self._limiter.restore_original_limits()
-                    self._limiter = None
+                    for library, threads in self._before:
+                        if threads is not None:
+                            library.set_num_threads(threads)
+                    self._before = ()
 
 
 _ONE_THREAD = _SharedSingleThread()
