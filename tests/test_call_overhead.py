@@ -66,3 +66,46 @@ def test_a_stream_call_check_reuses_the_guard_loss_it_equals(Estimator):
     Y = est._encode_targets(y[:64], None, False, incremental=True)[0].astype(Xs.dtype)
     fresh = check_fit(est.net_, est._make_loss(), Xs, Y, None, est._init_output_bias(Y, None))
     assert est.inference_gap_ == pytest.approx(inference_gap(fresh, est._state.first_epoch_loss), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=["classifier", "regressor"])
+def test_one_row_predicts_as_inside_a_large_batch(Estimator):
+    # One row sets no BLAS limit, 100 rows one thread, 5,000 rows keep BLAS's threads: the same numbers.
+    X, y = make_data(Estimator, n_samples=5000)
+    est = Estimator(max_iter=1, random_state=0).fit(X[:300], y[:300])
+    outputs = est.predict_proba if hasattr(est, "predict_proba") else est.predict
+    batch = outputs(X)
+    for row in (0, 99, 4999):
+        np.testing.assert_allclose(outputs(X[row : row + 1])[0], batch[row], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(outputs(X[:100]), batch[:100], rtol=1e-10, atol=1e-12)
+    assert_array_equal(est.predict(X[7:8]), est.predict(X)[7:8])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=["classifier", "regressor"])
+def test_partial_fit_still_refuses_other_columns_and_leaves_the_model(Estimator):
+    X, y = make_data(Estimator, n_samples=200)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    for data in (X, frame):
+        est = Estimator(max_iter=1, random_state=0).fit(data, y)
+        est.partial_fit(data[:64], y[:64])
+        params = est.net_.params.copy()
+        with pytest.raises(ValueError, match="features"):
+            est.partial_fit(X[:64, :-1], y[:64])
+        if data is frame:
+            with pytest.raises(ValueError, match="feature names"):
+                est.partial_fit(frame[:64].rename(columns={"x0": "other"}), y[:64])
+        assert_array_equal(est.net_.params, params)
+        est.partial_fit(data[64:128], y[64:128])  # and the stream goes on
+
+
+def test_partial_fit_maps_new_levels_to_unknown_call_after_call():
+    X = _table(120)
+    y = np.arange(120) % 2
+    est = StabilizedMLPClassifier(hidden_layer_sizes=(8,), random_state=0).partial_fit(X[:40], y[:40], classes=[0, 1])
+    names = list(est.encoder_.get_feature_names_out())
+    colour = [names.index("colour_green"), names.index("colour_red")]
+    for start in (40, 80):
+        chunk = X[start : start + 40].assign(colour=pd.Categorical(["blue"] * 40))
+        est.partial_fit(chunk, y[start : start + 40])
+        assert_array_equal(est.encoder_.transform(chunk)[:, colour], 0)
+    assert est.n_iter_ == 3 and np.isfinite(est.predict_proba(X)).all()
