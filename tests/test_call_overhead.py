@@ -109,3 +109,14 @@ def test_partial_fit_maps_new_levels_to_unknown_call_after_call():
         est.partial_fit(chunk, y[start : start + 40])
         assert_array_equal(est.encoder_.transform(chunk)[:, colour], 0)
     assert est.n_iter_ == 3 and np.isfinite(est.predict_proba(X)).all()
+
+
+def test_later_partial_fit_calls_keep_scikit_learn_label_errors():
+    X, y = make_data(StabilizedMLPClassifier, n_samples=80)
+    est = StabilizedMLPClassifier(hidden_layer_sizes=(8,), random_state=0).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        est.partial_fit(X[:5], np.linspace(0.1, 0.9, 5))
+    with pytest.raises(ValueError, match="missing label"):
+        est.partial_fit(X[:3], np.array([0, None, 1], dtype=object))
+    with pytest.raises(ValueError, match=r"labels \[2\] that are not in classes_"):
+        est.partial_fit(X[:3], np.array([0, 2, 1]))
