@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.exceptions import NotFittedError
 
 from skstab import StabilizedMLPClassifier
 from skstab.neural_network._fit_report import inference_gap
@@ -120,3 +121,16 @@ def test_later_partial_fit_calls_keep_scikit_learn_label_errors():
         est.partial_fit(X[:3], np.array([0, None, 1], dtype=object))
     with pytest.raises(ValueError, match=r"labels \[2\] that are not in classes_"):
         est.partial_fit(X[:3], np.array([0, 2, 1]))
+
+
+def test_fitted_means_a_network_even_after_a_failed_first_fit():
+    X, y = make_data(StabilizedMLPClassifier, n_samples=40)
+    est = StabilizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    with pytest.raises(ValueError, match="multiclass-multioutput"):  # refused once X is validated and stored
+        est.fit(X, np.column_stack([y, 2 * y]))
+    assert not hasattr(est, "encoder_")
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    assert_array_equal(est.fit(X, y).predict(X).shape, (40,))
