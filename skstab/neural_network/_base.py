@@ -197,8 +197,8 @@ class _BaseStabilizedMLP(
 
     @classmethod
     def _get_param_names(cls):
-        # scikit-learn reads __init__'s signature on every get_params (0.3 ms, three times per partial_fit);
-        # a class's signature does not change.
+        # scikit-learn reads __init__'s signature on every get_params (three times per partial_fit); a class's
+        # signature does not change.
         return list(_param_names(cls))
 
     # -- persistence -------------------------------------------------------------
@@ -304,8 +304,8 @@ class _BaseStabilizedMLP(
     # -- inference -----------------------------------------------------------------
 
     def __sklearn_is_fitted__(self):
-        # scikit-learn's default scans every attribute's name, a fifth of check_is_fitted's cost in predict;
-        # a fit that fails leaves no network behind (see _rollback).
+        # scikit-learn's default scans every attribute's name (7 us of a 160 us one-row prediction); a fit
+        # that fails leaves no network behind (see _rollback).
         return hasattr(self, "net_")
 
     def _raw_outputs(self, X):

@@ -18,14 +18,14 @@ is oversubscription. So:
 * training and prediction run BLAS on one thread when ``rows x widest layer``
   of their products (a batch's rows, or the rows predicted at once, times the
   ensemble members) is below :data:`SMALL_PRODUCT`, or when they run inside
-  joblib parallelism. OpenBLAS keeps only tiny products on one thread by
-  itself: predicting 128 rows (products of 512 rows by 100 units) took 9 ms
-  on two threads while another process kept both cores busy and 0.7 ms on
-  one, while predicting 100 rows stayed on one thread (0.4 ms);
+  joblib parallelism. OpenBLAS threads products from a few hundred rows by
+  itself: while another process kept both cores busy, predicting 128 rows
+  (products of 512 rows by 100 units) took 8 ms on two threads and 0.4 ms
+  on one, 1,000 rows 16 ms and 2.3 ms;
 * no limit is set where every product is at most :data:`ONE_THREAD_BY_ITSELF`
   multiply-adds (``rows x widest layer ** 2``), which OpenBLAS computes on one
-  thread by itself: setting and restoring a limit took 22 us of a 190 us
-  one-row prediction;
+  thread by itself: setting and restoring a limit through threadpoolctl took
+  22 us of a 190 us one-row prediction;
 * a limit is only ever lowered, to one thread, for the duration of the call,
   and the previous limits are restored after it: a user's own
   ``threadpoolctl.threadpool_limits`` is respected, never raised.
