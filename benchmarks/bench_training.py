@@ -23,6 +23,10 @@ against one alone; and the first fit's compile time of the numba kernels in a
 fresh process with an empty kernel cache (a fresh install), against a warm
 cache and against numpy.
 
+Last, the per-call overhead (``_overhead.py``): ``partial_fit`` on chunks of 64 and 1 rows and
+``predict``/``predict_proba`` on 1, 10 and 100 rows, skstab's defaults against scikit-learn's MLP, in
+turns, as milliseconds per call and their ratio; ``--only overhead`` runs that section alone (a minute).
+
 The FLOP floor is the time numpy takes, in this run and on these shapes, for
 the three matrix products of every layer of one epoch (forward, weight
 gradient, input gradient) in float32, with preallocated outputs: no
@@ -32,6 +36,7 @@ Usage::
 
     python benchmarks/bench_training.py              # prints the tables, writes JSON
     python benchmarks/bench_training.py --epochs 5 --blas-threads 0
+    python benchmarks/bench_training.py --only overhead  # writes bench_training_overhead.json
 """
 
 import argparse
@@ -50,6 +55,7 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
+from _overhead import format_overhead, per_call_overhead, run_alone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -74,6 +80,7 @@ LAYERS = {
 HIDDEN = (256, 256)
 N_SAMPLES, N_FEATURES, N_CLASSES = 50_000, 64, 10
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "bench_training.json"
+OVERHEAD_OUTPUT = DEFAULT_OUTPUT.with_name("bench_training_overhead.json")
 
 
 def make_data(task):
@@ -337,7 +344,9 @@ def parse_args(argv=None):
     parser.add_argument("--no-memory", action="store_true", help="skip the 1,000,000-row peak-memory fit")
     parser.add_argument("--no-concurrent", action="store_true", help="skip the two-process default fits")
     parser.add_argument("--no-compile", action="store_true", help="skip the fresh-process first fits")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--only", choices=["overhead"], help="run only the per-call overhead section")
+    parser.add_argument("--overhead-repeats", type=int, default=200, help="calls per prediction case (default 200)")
+    parser.add_argument("--output", type=Path, help=f"default {DEFAULT_OUTPUT.name}, or *_overhead.json with --only")
     return parser.parse_args(argv)
 
 
@@ -345,13 +354,17 @@ def main(argv=None):
     args = parse_args(argv)
     cases = [("classification", 32), ("classification", 256), ("regression", 256)]
     start = time.perf_counter()
+    if args.only == "overhead":
+        return run_alone(args.blas_threads, args.overhead_repeats, args.output or OVERHEAD_OUTPUT)
     with threadpool_limits(args.blas_threads or None):
         rows = [run_case(task, batch, args.epochs) for task, batch in cases]
         layers = layer_costs(args.epochs)
         memory = None if args.no_memory else peak_fit_memory_mb()
+        overhead = per_call_overhead(args.overhead_repeats)
     concurrent = None if args.no_concurrent else concurrent_fits()
     first_fit = None if args.no_compile else first_fit_seconds()
     table = format_table(rows) + "\n\n" + format_extras(layers, concurrent, first_fit)
+    table += "\n\nper-call overhead (ms per call, median; ratio = skstab / sklearn):\n" + format_overhead(overhead)
     print(
         f"seconds per epoch (median of {args.epochs} after a warm-up), hidden {HIDDEN}, "
         f"{N_SAMPLES}x{N_FEATURES}; numpy, numba = skstab's old defaults with that accelerator; ratio = the "
@@ -361,9 +374,11 @@ def main(argv=None):
     print(table)
     if memory is not None:
         print(f"\npeak traced memory, 1-epoch fit on 1,000,000x64 float32 (X = {memory[1]:.0f} MB): {memory[0]:.0f} MB")
+    args.output = args.output or DEFAULT_OUTPUT
     args.output.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "rows": rows,
+        "per_call_overhead": overhead,
         "layer_s_per_epoch": layers,
         "concurrent_fits": concurrent,
         "first_fit_s": first_fit,

@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from skstab import StabilizedMLPClassifier
 from skstab.optim import OPTIMIZERS, AdamW
-from skstab.training._threading import SMALL_PRODUCT
+from skstab.training._threading import ONE_THREAD_BY_ITSELF, SMALL_PRODUCT
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -36,7 +36,7 @@ def recording(monkeypatch):
     return ThreadRecordingAdamW.seen
 
 
-def _fit(hidden=(8,), batch_size=16):
+def _fit(hidden=(128,), batch_size=16):
     X, y = make_classification(n_samples=64, n_features=5, random_state=0)
     model = StabilizedMLPClassifier(hidden, batch_size=batch_size, max_iter=1, optimizer="recording", random_state=0)
     return model.fit(X, y)
@@ -51,7 +51,7 @@ def test_user_limit_holds_inside_training_and_after(recording):
 
 def test_small_problem_trains_on_one_thread_and_restores_the_limit(recording):
     before = _blas_threads()
-    assert 16 * 8 < SMALL_PRODUCT
+    assert 16 * 4 * 128 < SMALL_PRODUCT and 16 * 4 * 128**2 > ONE_THREAD_BY_ITSELF
     _fit()
     assert recording == [1]
     assert _blas_threads() == before
@@ -68,7 +68,7 @@ def _threads_under_policy():
     """In a worker: whether joblib parallelism is seen, and the BLAS threads a large training product gets."""
     from skstab.training._threading import blas_threads, in_joblib_parallelism
 
-    with blas_threads(1024, 1024, training=True):
+    with blas_threads(1024, 1024):
         return in_joblib_parallelism(), _blas_threads()
 
 
@@ -93,9 +93,8 @@ def test_limit_is_restored_after_overlapping_fits_in_threads(recording):
     assert len(recording) == 8
 
 
-def test_prediction_under_parallel_config_uses_one_thread(monkeypatch):
-    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
-    model = StabilizedMLPClassifier((8,), max_iter=1, random_state=0).fit(X, y)
+def _threads_seen_by_prediction(model, X, monkeypatch):
+    """The BLAS thread count inside the network's inference during ``model.predict(X)``, and the predictions."""
     seen = []
     infer = type(model.net_).infer
 
@@ -104,7 +103,68 @@ def test_prediction_under_parallel_config_uses_one_thread(monkeypatch):
         return infer(self, X, **kwargs)
 
     monkeypatch.setattr(type(model.net_), "infer", recording_infer)
+    predictions = model.predict(X)
+    monkeypatch.undo()
+    return seen[0], predictions
+
+
+def test_small_prediction_runs_on_one_thread_and_restores_the_limit(monkeypatch):
+    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
+    model = StabilizedMLPClassifier((128,), max_iter=1, random_state=0).fit(X, y)
+    before = _blas_threads()
+    assert 10 * 4 * 128**2 > ONE_THREAD_BY_ITSELF
+    threads, predictions = _threads_seen_by_prediction(model, X[:10], monkeypatch)
+    assert threads == 1
+    assert _blas_threads() == before
+    np.testing.assert_array_equal(predictions, model.predict(X)[:10])
+
+
+def test_tiny_products_set_no_limit(monkeypatch):
+    # BLAS keeps them on one thread by itself: no controller is even asked.
+    from skstab.training import _threading
+
+    monkeypatch.setattr(_threading, "_ONE_THREAD", None)
+    assert 4 * 100**2 <= ONE_THREAD_BY_ITSELF
+    with _threading.blas_threads(4, 100):  # one row through the default 4-member network of 100 units
+        pass
+    with parallel_config(n_jobs=2), _threading.blas_threads(4, 100):
+        pass
+
+
+def test_large_prediction_keeps_the_threads_except_under_parallel_config(monkeypatch):
+    X, y = make_classification(n_samples=64, n_features=5, random_state=0)
+    model = StabilizedMLPClassifier((4096,), max_iter=1, random_state=0).fit(X, y)
+    assert 64 * 4 * 4096 >= SMALL_PRODUCT  # rows x ensemble members x width
+    before = _blas_threads()
+    threads, alone = _threads_seen_by_prediction(model, X, monkeypatch)
+    assert threads == before
     with parallel_config(n_jobs=2):
-        in_parallel = model.predict(X)
-    np.testing.assert_array_equal(model.predict(X), in_parallel)
-    assert seen[0] == 1
+        threads, in_parallel = _threads_seen_by_prediction(model, X, monkeypatch)
+    assert threads == 1
+    np.testing.assert_array_equal(alone, in_parallel)
+
+
+def test_libraries_are_looked_up_once_and_every_hold_limits(monkeypatch):
+    import threadpoolctl
+
+    from skstab.training._threading import _SharedSingleThread
+
+    lookups = []
+
+    class CountingController(threadpoolctl.ThreadpoolController):
+        def __init__(self):
+            lookups.append(1)
+            super().__init__()
+
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", CountingController)
+    shared = _SharedSingleThread()
+    before = _blas_threads()
+    looked_up, inside = [], []
+    for _ in range(3):
+        start = len(lookups)
+        with shared.hold():
+            looked_up.append(len(lookups) - start)
+            inside.append(_blas_threads())  # threadpool_info makes a controller of its own
+        assert _blas_threads() == before
+    assert looked_up == [1, 0, 0]
+    assert inside == [1, 1, 1]

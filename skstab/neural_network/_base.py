@@ -8,6 +8,7 @@ loss and turn raw outputs into predictions.
 """
 
 from abc import ABCMeta, abstractmethod
+from functools import cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .. import nn, optim
+from ..nn._sequential import INFER_CHUNK_ROWS
 from ..preprocessing._quantiles import fit_quantile_scaling, quantile_scale
 from ..preprocessing._scaling import fit_input_scaling, scale_inputs
 from ..training._state import state_as_builtins, state_from_builtins
@@ -27,6 +29,7 @@ from ..utils._validation import Interval, Options, RealNotInt, StrOptions, _chec
 from ._builders import (
     NUMERICAL_EMBEDDINGS,
     dense_layers,
+    product_shape,
     resolve_normalization,
 )
 from ._callbacks import CALLBACK_BASES, FitTasks
@@ -41,6 +44,11 @@ from ._table_inputs import input_names, prediction_inputs, training_inputs
 
 #: Rows scaled and predicted at a time.
 SCALE_CHUNK_ROWS = 65_536
+
+
+@cache
+def _param_names(cls):
+    return tuple(BaseEstimator._get_param_names.__func__(cls))
 
 
 class _BaseStabilizedMLP(
@@ -187,6 +195,12 @@ class _BaseStabilizedMLP(
         self.accelerator = accelerator
         self.categorical_features = categorical_features
 
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn reads __init__'s signature on every get_params (three times per partial_fit); a class's
+        # signature does not change.
+        return list(_param_names(cls))
+
     # -- persistence -------------------------------------------------------------
 
     def __getstate__(self):
@@ -278,7 +292,8 @@ class _BaseStabilizedMLP(
                 f"min_learning_rate={self.min_learning_rate} exceeds "
                 f"learning_rate_init={self.learning_rate_init}; lower min_learning_rate."
             )
-        resolve_accelerator(self.accelerator)  # accelerator="numba" without numba fails here, before any work
+        if self.accelerator == "numba":  # without numba it fails here, before any work
+            resolve_accelerator(self.accelerator)
         return resolve_normalization(params, n_train)
 
     def _apply_class_weight(self, y, sample_weight):
@@ -288,11 +303,17 @@ class _BaseStabilizedMLP(
 
     # -- inference -----------------------------------------------------------------
 
+    def __sklearn_is_fitted__(self):
+        # scikit-learn's default scans every attribute's name (7 us of a 160 us one-row prediction); a fit
+        # that fails leaves no network behind (see _rollback).
+        return hasattr(self, "net_")
+
     def _raw_outputs(self, X):
         check_is_fitted(self)
         X = prediction_inputs(self, X)
         dtype = self.net_.params.dtype
-        with np.errstate(over="ignore", invalid="ignore"), blas_threads(X.shape[0], 0, training=False):
+        rows = min(X.shape[0], INFER_CHUNK_ROWS)  # the network's products take this many rows at a time
+        with np.errstate(over="ignore", invalid="ignore"), blas_threads(*product_shape(self.net_, rows)):
             # Scaled in chunks, so prediction never holds a scaled copy of all of X.
             Z = np.concatenate(
                 [

@@ -173,6 +173,16 @@ def dense_layers(net):
     return [layer for layer in net.layers if isinstance(layer, (nn.Dense, nn.BatchEnsembleDense))]
 
 
+def product_shape(net, n_rows):
+    """``(rows, width)`` of the network's matrix products on ``n_rows`` input rows, for the BLAS threading policy.
+
+    The rows count every ensemble member's; the width is the widest dense layer's, inputs included.
+    """
+    layers = dense_layers(net)
+    width = max(max(layer.params["W"].shape) for layer in layers)
+    return n_rows * getattr(layers[0], "n_members", 1), width
+
+
 def _build_dropout(params, n_train):
     """The dropout layer of a hidden block; a scheduled rate runs over the planned training batches."""
     if params["dropout_schedule"] == "constant":

@@ -226,12 +226,15 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         try:
-            check_classification_targets(y)
+            target_type = type_of_target(y, input_name="y")
+            # scikit-learn's errors for what is not a label, and its warning for about as many classes as rows,
+            # which a later call's labels (checked against classes_) would only repeat.
+            if first_pass or target_type not in ("binary", "multiclass", "multilabel-indicator"):
+                check_classification_targets(y)
         except ValueError:
             if y.dtype == object:
                 sorted_labels(y, "y")  # names a missing label or a mix of strings and numbers
             raise
-        target_type = type_of_target(y)
         if target_type == "multilabel-indicator":
             if first_pass:
                 self.classes_ = np.arange(y.shape[1])

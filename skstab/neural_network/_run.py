@@ -22,8 +22,8 @@ from ._builders import (
     check_same_network,
     choose_accelerator,
     embedding_bin_edges,
-    hidden_sizes,
     network_spec,
+    product_shape,
     stream_plan,
 )
 from ._callbacks import fitted_attributes
@@ -132,9 +132,8 @@ def train_run(estimator, run, data, incremental, tasks=None, epoch_offset=0):
     on_epoch_end = None
     if tasks is not None:
         on_epoch_end = tasks.epoch_hook(lambda record: fitted_attributes(estimator, run, record, X, sample_weight))
-    n_rows = min(estimator.batch_size, X.shape[0]) * estimator.n_ensemble
-    width = max(X.shape[1], *hidden_sizes(estimator.get_params(deep=False)))
-    with verbosity(estimator.verbose), blas_threads(n_rows, width, training=True):
+    # The end-of-fit check runs under the same limit as the loop, whose own inference passes take as many rows.
+    with verbosity(estimator.verbose), blas_threads(*product_shape(run.net, min(estimator.batch_size, X.shape[0]))):
         result = train(
             run.net,
             estimator._make_loss(run.accelerator),
@@ -149,5 +148,7 @@ def train_run(estimator, run, data, incremental, tasks=None, epoch_offset=0):
             validation=validation,
             on_epoch_end=on_epoch_end,
         )
-    result.check = check_fit(run.net, estimator._make_loss(), X, Y, sample_weight, start_bias)
+        result.check = check_fit(
+            run.net, estimator._make_loss(), X, Y, sample_weight, start_bias, inference_loss=result.inference_loss
+        )
     return result

@@ -188,6 +188,19 @@ def _floats(values, name):
         ) from exc
 
 
+def _float_columns(X, columns, names):
+    """X's ``columns`` as one (n_samples, len(columns)) float array, NaN where missing."""
+    if is_pandas(X) and len(columns):
+        try:
+            # One conversion of the whole block: reading the columns one by one took 1.6 ms of a 64-row
+            # partial_fit on 20 columns. Where it fails, reading column by column names the column.
+            return X.iloc[:, columns].to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass
+    numeric = [_floats(_column(X, j), names[j]) for j in columns]
+    return np.column_stack(numeric) if numeric else np.empty((X.shape[0], 0))
+
+
 def _frame(numeric, levels):
     """One table of the float and the level columns, by position, for the ColumnTransformer."""
     first_level = numeric.shape[1]
@@ -226,10 +239,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         """``(numeric, categorical)``: float and object 2-D arrays of X's columns."""
         if not (is_pandas(X) or is_polars(X)):
             X = np.asarray(X, dtype=None if isinstance(X, np.ndarray) else object)
-        numeric = [_floats(_column(X, j), self.names_[j]) for j in self.numeric_columns_]
+        numeric = _float_columns(X, self.numeric_columns_, self.names_)
         levels = [_levels(_column(X, j)) for j in self.categorical_columns_]
         n = X.shape[0]
-        numeric = np.column_stack(numeric) if numeric else np.empty((n, 0))
         if np.isinf(numeric).any():
             column = self.numeric_columns_[int(np.flatnonzero(np.isinf(numeric).any(axis=0))[0])]
             raise ValueError(

@@ -43,18 +43,22 @@ def inference_loss(net, loss_fn, X, Y, sample_weight):
         return float(loss_fn(net.infer(X), Y, weights)[0])
 
 
-def check_fit(net, loss_fn, X, Y, sample_weight, constant_output):
+def check_fit(net, loss_fn, X, Y, sample_weight, constant_output, inference_loss=None):
     """Evaluate the trained network on an evenly strided sample of at most ``CHECK_SAMPLE_ROWS`` training rows.
 
     The network's state is left as it was; networks without running
     statistics compute the same thing in both modes and are run once.
-    Returns a :class:`FitCheck`, or None when the sample carries no weight.
+    ``inference_loss``, when given, is the network's inference-mode loss on
+    that sample (:func:`inference_loss`, which a stream call's guard has just
+    measured), so it is not computed again. Returns a :class:`FitCheck`, or
+    None when the sample carries no weight.
     """
     sample = _sample(X, Y, sample_weight)
     if sample is None:
         return None
     X, Y, weights = sample
-    inference_loss, _ = loss_fn(net.infer(X), Y, weights)
+    if inference_loss is None:
+        inference_loss, _ = loss_fn(net.infer(X), Y, weights)
     training_loss = inference_loss
     if any(layer.has_running_statistics for layer in net.layers):
         saved = net.state()

@@ -249,6 +249,7 @@ def train(
                     recover(net, optimizer, result, state, settings, epoch, failure, stream=True)
                     continue
                 sound_stream_call(state)
+                result.inference_loss = after
             else:
                 failure = None
                 if exploded(loss, state):

@@ -124,6 +124,9 @@ class TrainingResult:
         Whether the ``on_epoch_end`` hook asked training to stop.
     interrupted : bool
         Whether a KeyboardInterrupt ended training.
+    inference_loss : float or None
+        A stream call's inference-mode loss on (a sample of) its rows after its
+        update, as its divergence guard measured it; None for a fit.
     check : FitCheck or None
         Set by the caller: see :func:`check_fit`.
     """
@@ -142,6 +145,7 @@ class TrainingResult:
     gave_up: bool = False
     stopped: bool = False
     interrupted: bool = False
+    inference_loss: float = None
     check: object = None
 
 

@@ -15,11 +15,17 @@ clearly only from about a million (products of 1,024 rows by 1,024 units:
 (``n_jobs`` in a search, or separate processes) each asking for every core
 is oversubscription. So:
 
-* training runs BLAS on one thread when ``batch rows x widest layer`` is below
-  :data:`SMALL_PRODUCT`, or when it runs inside joblib parallelism;
-* prediction runs BLAS on one thread inside joblib parallelism only (its
-  chunks of thousands of rows gain from threads, and OpenBLAS already keeps
-  tiny products on one thread);
+* training and prediction run BLAS on one thread when ``rows x widest layer``
+  of their products (a batch's rows, or the rows predicted at once, times the
+  ensemble members) is below :data:`SMALL_PRODUCT`, or when they run inside
+  joblib parallelism. OpenBLAS threads products from a few hundred rows by
+  itself: while another process kept both cores busy, predicting 128 rows
+  (products of 512 rows by 100 units) took 8 ms on two threads and 0.4 ms
+  on one, 1,000 rows 16 ms and 2.3 ms;
+* no limit is set where every product is at most :data:`ONE_THREAD_BY_ITSELF`
+  multiply-adds (``rows x widest layer ** 2``), which OpenBLAS computes on one
+  thread by itself: setting and restoring a limit through threadpoolctl took
+  22 us of a 190 us one-row prediction;
 * a limit is only ever lowered, to one thread, for the duration of the call,
   and the previous limits are restored after it: a user's own
   ``threadpoolctl.threadpool_limits`` is respected, never raised.
@@ -41,8 +47,11 @@ default, loky) get one thread reliably.
 import contextlib
 import threading
 
-#: Batch rows x widest layer below which training products get one BLAS thread.
+#: Product rows x widest layer below which training and prediction get one BLAS thread.
 SMALL_PRODUCT = 1_048_576
+#: Multiply-adds of a matrix product up to which OpenBLAS keeps it on one thread without being asked
+#: (65,536 x GEMM_MULTITHREAD_THRESHOLD, 4 in its builds: ``interface/gemm.c``).
+ONE_THREAD_BY_ITSELF = 262_144
 
 
 def in_joblib_parallelism() -> bool:
@@ -55,39 +64,50 @@ def in_joblib_parallelism() -> bool:
     return n_jobs is not None and n_jobs != 1
 
 
-def blas_threads(n_rows: int, width: int, *, training: bool):
+def blas_threads(n_rows: int, width: int):
     """A context manager under which BLAS uses one thread if the policy above says so; else no change.
 
     Parameters
     ----------
     n_rows : int
-        Rows of one matrix product: the batch (times the ensemble members).
+        Rows of one matrix product: the batch or the rows predicted at once (times the ensemble members).
     width : int
         Widest layer of the network.
-    training : bool
-        Whether the products are a training step's (else prediction's).
     """
-    single = in_joblib_parallelism() or (training and n_rows * width < SMALL_PRODUCT)
-    if not single:
+    if n_rows * width * width <= ONE_THREAD_BY_ITSELF:
         return contextlib.nullcontext()
-    return _ONE_THREAD.hold()
+    if n_rows * width < SMALL_PRODUCT or in_joblib_parallelism():
+        return _ONE_THREAD.hold()
+    return contextlib.nullcontext()
 
 
 class _SharedSingleThread:
-    """One BLAS thread while any holder is inside :meth:`hold`; the limits before the first restored after the last."""
+    """One BLAS thread while any holder is inside :meth:`hold`; the limits before the first restored after the last.
+
+    The BLAS libraries are looked up once, by the first hold: ``threadpool_limits`` looks them up on
+    every call by reading the process's memory map, which took 3 ms of a 10 ms ``partial_fit`` on a
+    small chunk. A hold then only reads and sets each library's thread count (3.5 us, where
+    ``ThreadpoolController.limit`` took 13 us, most of it describing the libraries for its restore). A
+    BLAS loaded after the first hold is not limited (scikit-learn too keeps one controller per process).
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._holders = 0
-        self._limiter = None
+        self._libraries = None
+        self._before = ()
 
     @contextlib.contextmanager
     def hold(self):
         with self._lock:
             if self._holders == 0:
-                from threadpoolctl import threadpool_limits
+                if self._libraries is None:
+                    from threadpoolctl import ThreadpoolController
 
-                self._limiter = threadpool_limits(limits=1, user_api="blas")
+                    self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+                self._before = [(library, library.get_num_threads()) for library in self._libraries]
+                for library, _ in self._before:
+                    library.set_num_threads(1)
             self._holders += 1
         try:
             yield
@@ -95,8 +115,10 @@ class _SharedSingleThread:
             with self._lock:
                 self._holders -= 1
                 if self._holders == 0:
-                    self._limiter.restore_original_limits()
-                    self._limiter = None
+                    for library, threads in self._before:
+                        if threads is not None:
+                            library.set_num_threads(threads)
+                    self._before = ()
 
 
 _ONE_THREAD = _SharedSingleThread()
