@@ -79,7 +79,8 @@ def test_one_row_predicts_as_inside_a_large_batch(Estimator):
     for row in (0, 99, 4999):
         np.testing.assert_allclose(outputs(X[row : row + 1])[0], batch[row], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(outputs(X[:100]), batch[:100], rtol=1e-10, atol=1e-12)
-    assert_array_equal(est.predict(X[7:8]), est.predict(X)[7:8])
+    if hasattr(est, "classes_"):  # labels agree exactly; a regressor's values were compared above
+        assert_array_equal(est.predict(X[7:8]), est.predict(X)[7:8])
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS, ids=["classifier", "regressor"])
