@@ -91,11 +91,12 @@ def test_regressor_piece_fits_predicts_repeats_and_pickles(piece, regression):
     restored.partial_fit(X, y)
 
 
-def test_only_the_ensemble_is_on_by_default():
+def test_the_defaults_are_the_ensemble_and_the_size_rule():
     for Est in (StabilizedMLPClassifier, StabilizedMLPRegressor):
         params = Est().get_params()
         assert params["dropout"] == 0.0 and params["dropout_schedule"] == "constant"
-        assert params["numerical_embedding"] is None and params["feature_scale"] is False
+        assert params["numerical_embedding"] == "auto" and params["batch_size"] == "auto"
+        assert params["feature_scale"] is False
         assert params["n_ensemble"] == 4
     assert StabilizedMLPClassifier().label_smoothing == 0.0
     assert "label_smoothing" not in StabilizedMLPRegressor().get_params()

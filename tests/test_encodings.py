@@ -11,6 +11,7 @@ from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor, nn
+from skstab.neural_network._sizes import LARGE_TABLE_ROWS
 from skstab.preprocessing._quantiles import quantile_bin_edges
 
 SMALL = {"hidden_layer_sizes": (16,), "max_iter": 4, "n_ensemble": 1, "random_state": 0}
@@ -185,10 +186,11 @@ def test_sparse_input():
     assert_allclose(ple_sparse.predict(X_sparse), ple.predict(X))
 
 
-def test_defaults_are_unchanged():
+def test_small_tables_get_no_encoding_by_default():
     reg = StabilizedMLPRegressor()
-    assert reg.input_scaling == "robust" and reg.numerical_embedding is None
+    assert reg.input_scaling == "robust" and reg.numerical_embedding == "auto"
     X, signal = _skewed()
+    assert X.shape[0] < LARGE_TABLE_ROWS
     fitted = _fit(StabilizedMLPRegressor(**SMALL), X, signal)
     assert fitted.input_transformer_ is None
     assert not any(isinstance(layer, nn.PiecewiseLinearEncoding) for layer in fitted.net_.layers)

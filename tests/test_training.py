@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skstab.neural_network._data import AUTO_EARLY_STOPPING_MIN_SAMPLES
 from skstab.nn import BatchNorm
+from skstab.neural_network._sizes import SMALL_TABLE_BATCH
 from skstab.training._batching import batch_bounds
 
 from ._mlp_helpers import (
@@ -220,7 +221,7 @@ def test_warm_start_full_iteration(Estimator):
     assert est.n_iter_ == max_iter
     assert len(est.loss_curve_) == 2 * max_iter
     assert est.t_ == 2 * max_iter * X.shape[0]
-    assert len(est.lr_curve_) == 2 * max_iter * len(batch_bounds(X.shape[0], est.batch_size))
+    assert len(est.lr_curve_) == 2 * max_iter * len(batch_bounds(X.shape[0], SMALL_TABLE_BATCH))
     # The second fit starts where the first ended, not from scratch.
     assert est.loss_curve_[max_iter] < est.loss_curve_[0]
     assert est.loss_curve_[max_iter] < est.loss_curve_[max_iter - 1] * 1.5
@@ -384,7 +385,7 @@ def test_n_iter_no_change(Estimator, n_iter_no_change):
         est.fit(X, y)
     assert est.n_iter_ == n_iter_no_change + 2
     assert len(est.loss_curve_) == n_iter_no_change + 2
-    assert len(est.lr_curve_) == est.n_iter_ * len(batch_bounds(X.shape[0], est.batch_size))
+    assert len(est.lr_curve_) == est.n_iter_ * len(batch_bounds(X.shape[0], SMALL_TABLE_BATCH))
 
 
 @ignore_convergence

@@ -50,10 +50,13 @@ SHARED_PARAMETERS = """
         a decay from 1e-3 ends before the loss levels off; 3e-3 scored higher
         on every bundled dataset of ``benchmarks/quality.py``. See
         :ref:`user_guide_schedule`.
-    batch_size : int, default=32
+    batch_size : int or "auto", default="auto"
         Rows per batch (all rows when larger than the training set). A last
         batch of fewer than 8 rows is merged into the one before it, because
-        batch statistics from so few rows are mostly noise.
+        batch statistics from so few rows are mostly noise. ``"auto"``: 128
+        rows when the call trains on at least 1,000 rows, else 32 (chosen
+        with ``numerical_embedding="auto"`` on the development suite; see
+        the performance guide).
     max_iter : int, default=50
         Epochs, as in scikit-learn's MLP. The learning-rate schedule is laid
         out over them, so a longer or shorter run stretches the decay rather
@@ -203,7 +206,7 @@ SHARED_PARAMETERS = """
         then lowers it along a half cosine to zero, so the last updates fit
         the network prediction uses. A warm start continues from where the
         schedule ended.
-    numerical_embedding : {"periodic", "piecewise_linear"} or None, default=None
+    numerical_embedding : {"auto", "periodic", "piecewise_linear"} or None, default="auto"
         ``"periodic"`` puts a :class:`skstab.nn.PeriodicEmbedding` in front of
         the network: each feature becomes itself plus 3 learned combinations
         of 16 learned cosines of it, which helps on features with sharp or
@@ -219,8 +222,11 @@ SHARED_PARAMETERS = """
         irregular, multi-modal or thresholded features. The bins are fixed
         (weighted quantiles of the rows passed to ``fit``, or of the first
         ``partial_fit`` call) and learn nothing; the first layer's input grows
-        up to sixteenfold; ONNX export refuses it. ``None`` (default) feeds
-        the scaled features directly, as before.
+        up to sixteenfold. ``None`` feeds the scaled features directly.
+        ``"auto"`` (default): ``"piecewise_linear"`` when the network is built
+        on at least 1,000 training rows, where it won on the development
+        suite's mid-size tables, else ``None`` (on a few hundred rows its
+        bins over-fit); a network that training continues keeps its own.
     feature_scale : bool, default=False
         Put a learned scale per input feature (:class:`skstab.nn.FeatureScale`,
         starting at 1) in front of the first dense layer, after any

@@ -6,16 +6,19 @@ from types import MappingProxyType
 from ._config import PARAMETER_HINTS, TrainingConfig
 
 _PRESETS = {
-    "limited-memory": dict(optimizer="sgd", learning_rate_init=0.1, weight_decay=5e-4),
-    "rapid-prototyping": dict(optimizer="adam", learning_rate_init=1e-3, weight_decay=0.0, lr_schedule="constant"),
-    "fine-tuning": dict(learning_rate_init=1e-3),
+    "limited-memory": dict(optimizer="sgd", learning_rate_init=0.1, weight_decay=5e-4, batch_size=32),
+    "rapid-prototyping": dict(
+        optimizer="adam", learning_rate_init=1e-3, weight_decay=0.0, lr_schedule="constant", batch_size=32
+    ),
+    "fine-tuning": dict(learning_rate_init=1e-3, batch_size=32),
     "small-batch": dict(
         optimizer="rmsprop", learning_rate_init=3e-4, weight_decay=0.0, normalization="layer", batch_size=4
     ),
     "distributed": dict(optimizer="adam", weight_decay=0.0, lr_schedule="step", normalization="batch", batch_size=128),
 }
 #: Five training recipes (read-only), each as its differences from the estimators' defaults (AdamW with weight decay,
-#: gradient clipping, a linear warmup then cosine decay).
+#: gradient clipping, a linear warmup then cosine decay, batches sized by the table). The guide's matrix gives the
+#: first three batches of 32 rows, whatever the table's size.
 #:
 #: - ``"limited-memory"``: SGD with Nesterov momentum, for large networks when memory is short (one state buffer per
 #:   weight instead of Adam's two), at the larger rate SGD needs, 0.1, with a light weight decay, 5e-4.

@@ -30,6 +30,7 @@ from ._callbacks import fitted_attributes
 from ._data import holds_out_validation, split_validation, validation_size
 from ._fit_report import verbosity
 from ._guards import warn_small_batch_norm
+from ._sizes import resolve_sizes
 
 
 def build_or_resume(estimator, data, first_pass, incremental):
@@ -44,12 +45,14 @@ def build_or_resume(estimator, data, first_pass, incremental):
     # Drawn first, so that warm fits hold out the same rows as the first fit.
     split_seed = int(rng.integers(2**31 - 1)) if holds_out else None
     n_train = data.X.shape[0] - n_validation
+    continued = None if first_pass else getattr(estimator, "_net_spec", None)
+    params = resolve_sizes(params, n_train, continued)
     normalization = estimator._check_params(params, n_train)
     if first_pass or not incremental:
         params["accelerator"] = choose_accelerator(params, data.X.shape[1], data.Y.shape[1], n_train)
     else:
         params["accelerator"] = estimator._optimizer.accelerator
-    warn_small_batch_norm(normalization, min(estimator.batch_size, n_train), estimator.gradient_accumulation_steps)
+    warn_small_batch_norm(normalization, min(params["batch_size"], n_train), estimator.gradient_accumulation_steps)
     if first_pass:
         # Weights are drawn before any row-count-dependent randomness (split,
         # shuffling), so weighted and repeated rows start from the same network.
@@ -70,17 +73,26 @@ def build_or_resume(estimator, data, first_pass, incremental):
         net = estimator.net_
         check_same_network(getattr(estimator, "_net_spec", None), params, normalization, incremental)
     spec = network_spec(params, normalization, net.params.dtype)
-    steps = updates_per_epoch(n_train, estimator.batch_size, estimator.gradient_accumulation_steps)
+    steps = updates_per_epoch(n_train, params["batch_size"], estimator.gradient_accumulation_steps)
     if incremental and not first_pass:
         if not getattr(estimator, "_fit_schedule", False):
             resumed = (estimator._optimizer, estimator._schedule, estimator._state)
-            return Run(net, *resumed, rng, split_seed, n_validation, spec, params["accelerator"])
+            return Run(net, *resumed, rng, split_seed, n_validation, spec, params["batch_size"], params["accelerator"])
         # The first partial_fit after fit: the fit's schedule ended near min_learning_rate, where new data
         # teaches almost nothing, so a stream's schedule restarts (optimizer moments and guard state kept).
         schedule = build_schedule(stream_plan(params, after_fit=True), steps)
         state = replace(estimator._state, step=0)
         return Run(
-            net, estimator._optimizer, schedule, state, rng, split_seed, n_validation, spec, params["accelerator"]
+            net,
+            estimator._optimizer,
+            schedule,
+            state,
+            rng,
+            split_seed,
+            n_validation,
+            spec,
+            params["batch_size"],
+            params["accelerator"],
         )
     schedule = build_schedule(stream_plan(params) if incremental else params, steps)
     optimizer = build_optimizer(params, net.decay_mask, schedule.warmup_steps, net.lr_factors)
@@ -101,7 +113,9 @@ def build_or_resume(estimator, data, first_pass, incremental):
             lowest_checkpoint=None,
         )
     )
-    return Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec, params["accelerator"])
+    return Run(
+        net, optimizer, schedule, state, rng, split_seed, n_validation, spec, params["batch_size"], params["accelerator"]
+    )
 
 
 def train_run(estimator, run, data, incremental, tasks=None, epoch_offset=0):
@@ -118,7 +132,7 @@ def train_run(estimator, run, data, incremental, tasks=None, epoch_offset=0):
     start_bias = estimator._init_output_bias(Y, sample_weight)
     settings = Settings(
         n_epochs=1 if incremental else estimator.max_iter,
-        batch_size=estimator.batch_size,
+        batch_size=run.batch_size,
         shuffle=estimator.shuffle,
         clip_norm=estimator.clip_norm,
         tol=estimator.tol,
@@ -133,7 +147,7 @@ def train_run(estimator, run, data, incremental, tasks=None, epoch_offset=0):
     if tasks is not None:
         on_epoch_end = tasks.epoch_hook(lambda record: fitted_attributes(estimator, run, record, X, sample_weight))
     # The end-of-fit check runs under the same limit as the loop, whose own inference passes take as many rows.
-    with verbosity(estimator.verbose), blas_threads(*product_shape(run.net, min(estimator.batch_size, X.shape[0]))):
+    with verbosity(estimator.verbose), blas_threads(*product_shape(run.net, min(run.batch_size, X.shape[0]))):
         result = train(
             run.net,
             estimator._make_loss(run.accelerator),

@@ -200,6 +200,8 @@ class Run:
     split_seed: int
     n_validation: int
     spec: dict
+    #: Rows per batch (``batch_size``, an ``"auto"`` resolved for this call's rows).
+    batch_size: int
     #: The ``accelerator`` the optimizer, layers and loss were given (see ``choose_accelerator``).
     accelerator: str = "numpy"
 

@@ -1,0 +1,37 @@
+"""The ``"auto"`` sizes: what ``batch_size`` and ``numerical_embedding`` become for a table's size.
+
+Chosen on the development suite (``benchmarks/quality.py``, docs/performance.rst,
+"Choosing the defaults"): on tables of a few thousand rows and more, the
+piecewise-linear encoding with batches of 128 rows scored best of the
+encodings and batch sizes tried, and trained faster than batches of 32; on
+tables of a few hundred rows the encoding lost (its 16 bins per feature
+over-fit them) and batches of 128 leave too few updates per epoch.
+"""
+
+#: Training rows (after any validation hold-out) from which "auto" picks the large-table recipe.
+LARGE_TABLE_ROWS = 1_000
+#: ``batch_size="auto"`` below and from :data:`LARGE_TABLE_ROWS` training rows.
+SMALL_TABLE_BATCH, LARGE_TABLE_BATCH = 32, 128
+#: ``numerical_embedding="auto"`` below and from :data:`LARGE_TABLE_ROWS` training rows.
+SMALL_TABLE_EMBEDDING, LARGE_TABLE_EMBEDDING = None, "piecewise_linear"
+
+
+def resolve_sizes(params, n_train, network_spec=None):
+    """``params`` (a ``get_params()`` mapping) with its ``"auto"`` sizes resolved for ``n_train`` training rows.
+
+    ``network_spec`` describes the network a call continues (warm start,
+    later ``partial_fit`` calls), or is None for a new one: a continued
+    network keeps its encoding whatever the size of the new rows, while the
+    batch size follows each call's rows.
+    """
+    large = n_train >= LARGE_TABLE_ROWS
+    resolved = dict(params)
+    if isinstance(params["batch_size"], str):
+        resolved["batch_size"] = LARGE_TABLE_BATCH if large else SMALL_TABLE_BATCH
+    if params["numerical_embedding"] == "auto":
+        if network_spec is not None:
+            # Networks saved before encodings existed have no such entry: they have none.
+            resolved["numerical_embedding"] = network_spec.get("numerical_embedding")
+        else:
+            resolved["numerical_embedding"] = LARGE_TABLE_EMBEDDING if large else SMALL_TABLE_EMBEDDING
+    return resolved

@@ -1,0 +1,74 @@
+"""``batch_size="auto"`` and ``numerical_embedding="auto"``: the size rule, continued networks, explicit values."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+
+from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
+from skstab.neural_network._sizes import LARGE_TABLE_ROWS, resolve_sizes
+from skstab.nn import PiecewiseLinearEncoding
+
+ESTIMATORS = [StabilizedMLPClassifier, StabilizedMLPRegressor]
+
+
+def _data(Estimator, n_samples):
+    if Estimator is StabilizedMLPClassifier:
+        return make_classification(n_samples=n_samples, n_features=6, random_state=0)
+    X, y = make_regression(n_samples=n_samples, n_features=6, noise=1.0, random_state=0)
+    return X, y
+
+
+def _has_encoding(est):
+    return any(isinstance(layer, PiecewiseLinearEncoding) for layer in est.net_.layers)
+
+
+def test_resolve_sizes_switches_at_the_threshold():
+    auto = {"batch_size": "auto", "numerical_embedding": "auto"}
+    small = resolve_sizes(auto, LARGE_TABLE_ROWS - 1)
+    large = resolve_sizes(auto, LARGE_TABLE_ROWS)
+    assert (small["batch_size"], small["numerical_embedding"]) == (32, None)
+    assert (large["batch_size"], large["numerical_embedding"]) == (128, "piecewise_linear")
+    assert auto == {"batch_size": "auto", "numerical_embedding": "auto"}  # the caller's mapping is left alone
+    explicit = resolve_sizes({"batch_size": 64, "numerical_embedding": "periodic"}, 10 * LARGE_TABLE_ROWS)
+    assert (explicit["batch_size"], explicit["numerical_embedding"]) == (64, "periodic")
+    # A continued network keeps its encoding, whatever the new rows' count.
+    continued = resolve_sizes(auto, 10, {"numerical_embedding": "piecewise_linear"})
+    assert (continued["batch_size"], continued["numerical_embedding"]) == (32, "piecewise_linear")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_the_encoding_and_batches_follow_the_training_rows(Estimator):
+    X, y = _data(Estimator, LARGE_TABLE_ROWS)
+    large = Estimator(max_iter=1, random_state=0).fit(X, y)
+    small = Estimator(max_iter=1, random_state=0).fit(X[:-1], y[:-1])
+    assert _has_encoding(large) and not _has_encoding(small)
+    # One epoch: 8 batches of 128 rows (the last of 104), against 31 of 32 (999 = 31 x 32 + 7, and a
+    # last batch of under 8 rows is merged into the one before).
+    assert large._state.step == 8 and small._state.step == 31
+    # A validation hold-out leaves fewer training rows than the table has.
+    held_out = Estimator(max_iter=1, early_stopping=True, random_state=0).fit(X, y)
+    assert not _has_encoding(held_out)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_continued_network_keeps_its_encoding(Estimator):
+    X, y = _data(Estimator, 2 * LARGE_TABLE_ROWS)
+    classes = {"classes": np.unique(y)} if Estimator is StabilizedMLPClassifier else {}
+    stream = Estimator(random_state=0).partial_fit(X, y, **classes)
+    assert _has_encoding(stream)
+    stream.partial_fit(X[:50], y[:50])
+    assert _has_encoding(stream)
+    small_first = Estimator(random_state=0).partial_fit(X[:50], y[:50], **classes)
+    small_first.partial_fit(X, y)
+    assert not _has_encoding(small_first)
+    warm = Estimator(max_iter=2, warm_start=True, random_state=0).fit(X[:200], y[:200])
+    warm.fit(X, y)
+    assert not _has_encoding(warm)
+    assert np.isfinite(warm.predict(X)).all()
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_explicit_sizes_are_kept_on_any_table(Estimator):
+    X, y = _data(Estimator, LARGE_TABLE_ROWS)
+    est = Estimator(max_iter=1, batch_size=500, numerical_embedding=None, random_state=0).fit(X, y)
+    assert not _has_encoding(est) and est._state.step == 2
