@@ -219,7 +219,7 @@ SHARED_PARAMETERS = """
         irregular, multi-modal or thresholded features. The bins are fixed
         (weighted quantiles of the rows passed to ``fit``, or of the first
         ``partial_fit`` call) and learn nothing; the first layer's input grows
-        up to sixteenfold; ONNX export refuses it. ``None`` (default) feeds
+        up to sixteenfold; ONNX export covers it. ``None`` (default) feeds
         the scaled features directly, as before.
     feature_scale : bool, default=False
         Put a learned scale per input feature (:class:`skstab.nn.FeatureScale`,
