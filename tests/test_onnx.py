@@ -103,10 +103,12 @@ def test_older_opsets(X, normalization, target_opset):
     assert_allclose(values, reg.predict(X), **TOL)
 
 
-def _ensemble(cls, X, y, normalization, n_ensemble, dtype):
+def _ensemble(cls, X, y, normalization, n_ensemble, dtype, **params):
     """A fitted ensemble whose output members are spread apart, so that an export averaging the wrong
     quantity (logits instead of probabilities) or dropping members would not match predict."""
-    model = cls((8, 8), "relu", normalization=normalization, n_ensemble=n_ensemble, max_iter=3, random_state=0)
+    model = cls(
+        (8, 8), "relu", normalization=normalization, n_ensemble=n_ensemble, max_iter=3, random_state=0, **params
+    )
     model.fit(X.astype(dtype), y)
     out = model.net_.layers[-1].params
     out["b"] += np.random.default_rng(1).normal(scale=2.0, size=out["b"].shape)
@@ -282,17 +284,48 @@ def test_user_guide_example():
     assert result.failed == 0
 
 
-@pytest.mark.parametrize(
-    "params, named",
-    [
-        ({"input_scaling": "quantile"}, "input_scaling='quantile'"),
-        ({"numerical_embedding": "piecewise_linear"}, "numerical_embedding='piecewise_linear'"),
-    ],
-    ids=["quantile", "piecewise_linear"],
-)
 @pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])
-def test_quantile_encodings_are_refused_by_name(Estimator, params, named, X):
+def test_quantile_scaling_is_refused_by_name(Estimator, X):
     kind = "binary" if Estimator is StabilizedMLPClassifier else "single"
-    est = Estimator((8,), max_iter=2, random_state=0, **params).fit(X, _targets(X, kind))
-    with pytest.raises(ValueError, match=f"does not cover {named} yet: fit without it"):
+    est = Estimator((8,), max_iter=2, random_state=0, input_scaling="quantile").fit(X, _targets(X, kind))
+    with pytest.raises(ValueError, match="does not cover input_scaling='quantile' yet: fit without it"):
         skl2onnx.to_onnx(est, X[:1])
+
+
+def _piecewise_rows():
+    """Training rows with a skewed, a three-valued and a constant feature, and test rows beyond their range.
+
+    The three-valued feature gets two bins and the constant one a single bin, clipped on neither side; the
+    test rows fall below the first edge and above the last of every feature, where the outer bins stay linear.
+    """
+    rng = np.random.default_rng(2)
+    X = np.column_stack(
+        [rng.normal(size=150), rng.exponential(size=150), rng.integers(0, 3, size=150), np.full(150, 2.0)]
+    )
+    beyond = np.concatenate([X[:20] * 6 + 3, X[:20] * 6 - 25])
+    return X, np.concatenate([X, beyond])
+
+
+# Three epochs on 150 rows only give the network weights to export; whether it learned does not matter here.
+@pytest.mark.filterwarnings("ignore::skstab.exceptions.NoProgressWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "single", "multi"])
+@pytest.mark.parametrize("n_ensemble", [1, 4])
+def test_piecewise_linear_encoding_matches_predict(n_ensemble, kind, dtype):
+    X, X_test = (rows.astype(dtype) for rows in _piecewise_rows())
+    cls = StabilizedMLPRegressor if kind in ("single", "multi") else StabilizedMLPClassifier
+    model = _ensemble(cls, X, _targets(X, kind), "layer", n_ensemble, dtype, numerical_embedding="piecewise_linear")
+    encoding = model.net_.layers[0]
+    assert isinstance(encoding, nn.PiecewiseLinearEncoding)
+    assert [len(e) - 1 for e in encoding.edges[2:]] == [2, 1]
+    # The test rows reach past both outer edges of every feature, so the unclipped sides are exercised.
+    scaled = model._scale_inputs(X_test, dtype)
+    assert (scaled.min(axis=0) < [e[0] for e in encoding.edges]).all()
+    assert (scaled.max(axis=0) > [e[-1] for e in encoding.edges]).all()
+    outputs = _run(model, X_test, **({} if cls is StabilizedMLPRegressor else {"options": {"zipmap": False}}))
+    assert outputs[-1].dtype == dtype
+    if cls is StabilizedMLPRegressor:
+        assert_allclose(outputs[0].reshape(model.predict(X_test).shape), model.predict(X_test), **ENSEMBLE_TOL[dtype])
+    else:
+        assert_array_equal(outputs[0], model.predict(X_test))
+        assert_allclose(outputs[1], model.predict_proba(X_test), **ENSEMBLE_TOL[dtype])

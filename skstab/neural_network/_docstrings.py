@@ -222,11 +222,11 @@ SHARED_PARAMETERS = """
         irregular, multi-modal or thresholded features. The bins are fixed
         (weighted quantiles of the rows passed to ``fit``, or of the first
         ``partial_fit`` call) and learn nothing; the first layer's input grows
-        up to sixteenfold. ``None`` feeds the scaled features directly.
-        ``"auto"`` (default): ``"piecewise_linear"`` when the network is built
-        on at least 1,000 training rows, where it won on the development
-        suite's mid-size tables, else ``None`` (on a few hundred rows its
-        bins over-fit); a network that training continues keeps its own.
+        up to sixteenfold; ONNX export covers it. ``None`` feeds the scaled
+        features directly. ``"auto"`` (default): ``"piecewise_linear"`` when
+        the network is built on at least 1,000 training rows, where it won on
+        the development suite's mid-size tables, else ``None`` (on a few
+        hundred rows its bins over-fit); a continued network keeps its own.
     feature_scale : bool, default=False
         Put a learned scale per input feature (:class:`skstab.nn.FeatureScale`,
         starting at 1) in front of the first dense layer, after any

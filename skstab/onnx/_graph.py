@@ -1,7 +1,9 @@
 """The ONNX graph of a fitted network: skl2onnx's container wrapped in :class:`Graph`, and the layers' nodes.
 
 The graph mirrors ``predict``: the estimator's input scaling, then the layers
-of ``net_`` in order, a dense layer followed by frozen batch normalization
+of ``net_`` in order: a piecewise-linear encoding as a broadcast ``Sub`` and
+``Mul`` against its bin table, clipped by ``Max`` and ``Min`` and gathered down
+to the real bins, a dense layer followed by frozen batch normalization
 folded into one ``MatMul`` and ``Add`` exactly as
 :meth:`skstab.nn.Sequential.infer` folds them, layer and group normalization
 built from ``ReduceMean``, ``Sqrt`` and elementwise operators (no opset 17
@@ -17,6 +19,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .. import nn
+from ..nn._piecewise import _bin_layout
 from ..preprocessing._scaling import SMOOTH_CLIP_BOUND
 
 __all__ = ["Graph", "check_network", "network"]
@@ -132,6 +135,8 @@ def _layer(g, layer, x, folded=None):
         return _batch_ensemble(g, layer, x, s, b)
     if kind in (nn.LayerNorm, nn.GroupNorm):
         return _group_norm(g, layer, x)
+    if kind is nn.PiecewiseLinearEncoding:
+        return _piecewise_linear(g, layer, x)
     if kind in _ACTIVATION_OPS:
         return g.node(_ACTIVATION_OPS[kind], [x])
     if kind is nn.Dropout:
@@ -151,7 +156,8 @@ def _layer(g, layer, x, folded=None):
         return g.affine(x, *affine)
     raise TypeError(
         f"{kind.__name__} layers are not supported by skstab's ONNX export yet; supported layers are "
-        "Dense, BatchEnsembleDense, BatchNorm, LayerNorm, GroupNorm, FeatureScale, Dropout and the activations "
+        "Dense, BatchEnsembleDense, BatchNorm, LayerNorm, GroupNorm, FeatureScale, Dropout, "
+        "PiecewiseLinearEncoding and the activations "
         "identity, logistic, tanh, relu, gelu and prelu."
     )
 
@@ -172,6 +178,28 @@ def _group_norm(g, layer, x):
     if n_groups > 1:
         x_hat = g.node("Reshape", [x_hat, g.const([-1, gamma.size], np.int64, "shape")])
     return g.affine(x_hat, gamma, beta)
+
+
+def _piecewise_linear(g, layer, x):
+    """The encoding of :class:`~skstab.nn.PiecewiseLinearEncoding`: (n, d) rows to (n, total bins).
+
+    As the layer's ``_encode``: every value against every padded bin of its
+    feature, ``(x - left) * inverse_width``, clipped to [0, 1] on the sides the
+    layer clips, then the real bins taken from the flattened (n, d * max bins)
+    table in the layer's order.
+    """
+    left, inverse_width = layer.buffers["left"], layer.buffers["inverse_width"]
+    n_features, n_bins = left.shape
+    # The layout is the layer's own function of its edges, so the graph cannot drift from predict's bins.
+    columns, clip_low, clip_high = _bin_layout(layer.edges)
+    # (n, d, 1) against (d, bins) broadcasts to (n, d, bins), as in numpy; Sub then Mul rounds as predict does.
+    raw = g.node("Unsqueeze", [x, g.const([2], np.int64, "axes")])
+    raw = g.node("Mul", [g.node("Sub", [raw, g.const(left, name="left")]), g.const(inverse_width, name="inv_width")])
+    # ONNX has no masked Max or Min: an infinite bound leaves an unclipped side (and the padding) as it is.
+    raw = g.node("Max", [raw, g.const(np.where(clip_low, 0.0, -np.inf), name="low")])
+    raw = g.node("Min", [raw, g.const(np.where(clip_high, 1.0, np.inf), name="high")])
+    flat = g.node("Reshape", [raw, g.const([-1, n_features * n_bins], np.int64, "shape")])
+    return g.node("Gather", [flat, g.const(columns, np.int64, "columns")], axis=1)
 
 
 def _batch_ensemble(g, layer, x, s, b):
@@ -219,11 +247,8 @@ def check_network(model):
             "values in fit), which skstab's ONNX export does not cover. To export, encode outside the model: a "
             "ColumnTransformer with OneHotEncoder and SimpleImputer (which skl2onnx converts) in front of it."
         )
-    encoding = "input_scaling='quantile'" if getattr(model, "input_transformer_", None) is not None else None
-    if any(isinstance(layer, nn.PiecewiseLinearEncoding) for layer in model.net_.layers):
-        encoding = "numerical_embedding='piecewise_linear'"
-    if encoding is not None:
+    if getattr(model, "input_transformer_", None) is not None:
         raise ValueError(
-            f"skstab's ONNX export does not cover {encoding} yet: fit without it to export (for quantile scaling, "
-            "a QuantileTransformer in a Pipeline in front of input_scaling=None converts), or predict in Python."
+            "skstab's ONNX export does not cover input_scaling='quantile' yet: fit without it to export (a "
+            "QuantileTransformer in a Pipeline in front of input_scaling=None converts), or predict in Python."
         )
