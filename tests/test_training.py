@@ -11,8 +11,8 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from skstab.neural_network._data import AUTO_EARLY_STOPPING_MIN_SAMPLES
-from skstab.nn import BatchNorm
 from skstab.neural_network._sizes import SMALL_TABLE_BATCH
+from skstab.nn import BatchNorm
 from skstab.training._batching import batch_bounds
 
 from ._mlp_helpers import (

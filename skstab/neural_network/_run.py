@@ -113,9 +113,8 @@ def build_or_resume(estimator, data, first_pass, incremental):
             lowest_checkpoint=None,
         )
     )
-    return Run(
-        net, optimizer, schedule, state, rng, split_seed, n_validation, spec, params["batch_size"], params["accelerator"]
-    )
+    batch_size, accelerator = params["batch_size"], params["accelerator"]
+    return Run(net, optimizer, schedule, state, rng, split_seed, n_validation, spec, batch_size, accelerator)
 
 
 def train_run(estimator, run, data, incremental, tasks=None, epoch_offset=0):
