@@ -92,7 +92,7 @@ class _ConfigMixin:
         >>> from skstab import StabilizedMLPRegressor
         >>> reg = StabilizedMLPRegressor.from_config({"epochs": 20, "optimizer": {"type": "adam", "lr": 0.01}})
         >>> reg.max_iter, reg.optimizer, reg.learning_rate_init, reg.batch_size
-        (20, 'adam', 0.01, 32)
+        (20, 'adam', 0.01, 'auto')
         """
         if isinstance(config, Mapping):
             config = TrainingConfig.from_dict(config)
