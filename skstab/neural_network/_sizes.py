@@ -26,7 +26,7 @@ def resolve_sizes(params, n_train, network_spec=None):
     """
     large = n_train >= LARGE_TABLE_ROWS
     resolved = dict(params)
-    if isinstance(params["batch_size"], str):
+    if params["batch_size"] == "auto":
         resolved["batch_size"] = LARGE_TABLE_BATCH if large else SMALL_TABLE_BATCH
     if params["numerical_embedding"] == "auto":
         if network_spec is not None:
