@@ -107,6 +107,51 @@ def test_batch_norm_kernels_match_numpy(relu, weighted, dtype):
     np.testing.assert_allclose(nets["numba"].infer(X), nets["numpy"].infer(X), **TOLERANCE[dtype])
 
 
+def _summed(dtype, reference):
+    """Agreement of sums over rows and bins, relative to their scale; float64 is the strict check of the formulas."""
+    scale = np.abs(reference).max()
+    return {"rtol": 1e-12, "atol": 1e-12 * scale} if dtype is np.float64 else {"rtol": 1e-3, "atol": 3e-5 * scale}
+
+
+def _encoded_pair(accelerator, members, dtype, edges):
+    first = nn.BatchEnsembleDense(6, 3, first=True) if members else nn.Dense(6)
+    net = nn.Sequential([nn.PiecewiseLinearEncoding(edges, accelerator=accelerator), first, nn.Tanh(), nn.Dense(2)])
+    net.build(len(edges), np.random.default_rng(0), dtype=dtype)
+    net.params[:] = np.random.default_rng(1).standard_normal(net.params.size)
+    return net
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("members", [False, True], ids=["dense", "batch ensemble"])
+def test_piecewise_linear_dense_kernels_match_numpy(members, dtype):
+    rng = np.random.default_rng(4)
+    # Ragged bins, a one-bin feature (never clipped) and values beyond both ends of every feature.
+    edges = [np.sort(rng.standard_normal(m + 1)) for m in (5, 1, 16, 2)]
+    nets = {acc: _encoded_pair(acc, members, dtype, edges) for acc in ("numpy", "numba")}
+    for _ in range(3):
+        X = (rng.standard_normal((37, 4)) * 2).astype(dtype)
+        X[0] = [e[2] for e in edges[:1]] + [e[1] for e in edges[1:]]  # exactly on edges: bin below is full
+        dY = rng.standard_normal((37 * (3 if members else 1), 2)).astype(dtype)
+        out = {}
+        for acc, net in nets.items():
+            Y = net.forward(X, training=True).copy()
+            net.backward(dY, need_input_grad=False)
+            grads = net.grads.copy()
+            net.forward(X, training=True)
+            out[acc] = Y, grads, net.backward(dY, need_input_grad=True).copy()
+        assert nets["numba"]._fused == (0,) and nets["numpy"]._fused == ()
+        (Y_ref, grads_ref, dX_ref), (Y_fused, grads_fused, dX_fused) = out["numpy"], out["numba"]
+        # float32 rounds the sums over bins and rows in another order than BLAS does.
+        for fused, ref in ((Y_fused, Y_ref), (grads_fused, grads_ref)):
+            np.testing.assert_allclose(fused, ref, **_summed(dtype, ref))
+        # On an edge the encoding has a kink; off the edges both give its derivative.
+        np.testing.assert_allclose(dX_fused[1:], dX_ref[1:], **_summed(dtype, dX_ref))
+        for net in nets.values():
+            net.params -= 0.1 * net.grads
+    reference = nets["numpy"].infer(X)
+    np.testing.assert_allclose(nets["numba"].infer(X), reference, **_summed(dtype, reference))
+
+
 LOSSES = {
     "squared_error": lambda acc: nn.SquaredError(accelerator=acc),
     "softmax": lambda acc: nn.SoftmaxCrossEntropy(accelerator=acc),
@@ -133,14 +178,16 @@ def test_loss_kernels_match_numpy(name, weighted, dtype):
     assert dZ_fused.dtype == dtype
 
 
+@pytest.mark.parametrize("embedding", [None, "piecewise_linear"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("Estimator", [StabilizedMLPClassifier, StabilizedMLPRegressor])
-def test_fits_with_each_accelerator_agree(Estimator, dtype):
+def test_fits_with_each_accelerator_agree(Estimator, dtype, embedding):
     if Estimator is StabilizedMLPClassifier:
         X, y = make_classification(n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0)
     else:
         X, y = make_regression(n_samples=120, n_features=6, noise=1.0, random_state=0)
     params = {"hidden_layer_sizes": (16, 16), "max_iter": 3, "random_state": 0, "compute_dtype": dtype}
+    params["numerical_embedding"] = embedding
     fits = {acc: Estimator(**params, accelerator=acc).fit(X, y) for acc in ("numpy", "numba")}
     assert fits["numba"].accelerator_ == "numba" and fits["numpy"].accelerator_ == "numpy"
     predict = "predict_proba" if Estimator is StabilizedMLPClassifier else "predict"

@@ -134,7 +134,8 @@ def build_network(
     n_members = params["n_ensemble"]
     layers = []
     if params["numerical_embedding"] is not None:
-        layers.append(build_from_registry(NUMERICAL_EMBEDDINGS, params["numerical_embedding"], {"edges": bin_edges}))
+        embedding_args = {"edges": bin_edges, "accelerator": params["accelerator"]}
+        layers.append(build_from_registry(NUMERICAL_EMBEDDINGS, params["numerical_embedding"], embedding_args))
     if params["feature_scale"]:
         layers.append(nn.FeatureScale())
     for index, width in enumerate(hidden_sizes(params)):

@@ -6,10 +6,15 @@ use :func:`skstab.preprocessing._quantiles.quantile_bin_edges`) and given to
 the layer, so this package stays free of scikit-learn.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
+from ..utils._accelerator import AcceleratedMixin, check_accelerator, fusable
 from ._base import Layer
+from ._dense import Dense
 from ._embeddings import _dense
+from ._ensemble import BatchEnsembleDense
 
 
 def _edge_table(edges):
@@ -40,7 +45,20 @@ def _bin_layout(edges):
     return np.flatnonzero(real.ravel()), clip_low, clip_high
 
 
-class PiecewiseLinearEncoding(Layer):
+class _FusedCache(NamedTuple):
+    """What the backward pass of the encoding fused with its dense follower needs."""
+
+    follower: Layer
+    bins: np.ndarray
+    fractions: np.ndarray
+    product: np.ndarray
+
+
+def _fusable_follower(layer):
+    return type(layer) is Dense or (type(layer) is BatchEnsembleDense and layer.first)
+
+
+class PiecewiseLinearEncoding(AcceleratedMixin, Layer):
     r"""Piecewise-linear encoding of each numerical feature over its own bins.
 
     Feature :math:`x_j`, with bin edges :math:`b_0 < b_1 < \dots < b_T`, becomes
@@ -58,6 +76,13 @@ class PiecewiseLinearEncoding(Layer):
         One strictly increasing array of at least two values per input
         feature: that feature's bin edges (quantiles of the training rows,
         typically). Features may have different numbers of bins.
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        With numba (``"numba"``, or ``"auto"`` where it is installed), a
+        training pass of the encoding and the dense layer after it (plain,
+        or the first :class:`BatchEnsembleDense`) runs as one kernel that
+        never writes the encoded matrix: two weight rows per feature and row
+        instead of one per bin. Inference and the numpy path compute the
+        encoding, then the layer's product.
 
     Attributes
     ----------
@@ -86,8 +111,9 @@ class PiecewiseLinearEncoding(Layer):
            [-1. ,  0. ,  4. ]])
     """
 
-    def __init__(self, edges):
+    def __init__(self, edges, *, accelerator: str = "numpy"):
         super().__init__()
+        self.accelerator = check_accelerator(accelerator)
         self.edges = [np.asarray(e, dtype=np.float64) for e in edges]
         for j, e in enumerate(self.edges):
             if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
@@ -142,6 +168,67 @@ class PiecewiseLinearEncoding(Layer):
 
     def infer(self, X: np.ndarray) -> np.ndarray:
         return self._encode(_dense(X))
+
+    def fuses_with(self, follower: Layer, X: np.ndarray) -> bool:
+        """Whether a training pass on ``X`` can run the encoding and ``follower`` (a dense layer) as one kernel."""
+        return _fusable_follower(follower) and self._uses_numba() and fusable(X, follower.params["W"])
+
+    def _bin_tables(self):
+        """``(counts, offsets)``: each feature's number of bins and its first column in the output."""
+        counts = np.array([len(e) - 1 for e in self.edges], dtype=np.intp)
+        return counts, np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+
+    def _follower_arrays(self, follower, k, h):
+        """``(r, s, b)`` of the follower for the kernels: a plain dense layer has no member multipliers."""
+        p = follower.params
+        if type(follower) is BatchEnsembleDense:
+            return p["r"], p["s"], p["b"]
+        empty = p["W"][:0, :0]
+        return empty, empty, p["b"].reshape(k, h)
+
+    def forward_fused(self, X: np.ndarray, follower: Layer, *, sample_weight=None) -> np.ndarray:
+        """Training forward pass of the encoding then ``follower``; see :meth:`fuses_with`."""
+        from . import _piecewise_fused as kernels
+
+        W = follower.params["W"]
+        dtype, (n, d), h = W.dtype, X.shape, W.shape[1]
+        members = type(follower) is BatchEnsembleDense
+        k = follower.n_members if members else 1
+        counts, offsets = self._bin_tables()
+        bins = self._workspace("bins", (n, d), np.intp)
+        fractions = self._workspace("fractions", (n, d), dtype)
+        kernels.locate_bins(X, self.buffers["left"], self.buffers["inverse_width"], counts, bins, fractions)
+        r, s, b = self._follower_arrays(follower, k, h)
+        Y = follower._workspace("Y", (k * n, h), dtype)
+        product = follower._workspace("product", (k * n, h), dtype) if members else Y
+        prefix = self._workspace("prefix", (k,) + W.shape, dtype)
+        kernels.piecewise_dense_forward(bins, fractions, offsets, counts, W, r, s, b, members, prefix, product, Y)
+        self._cache = _FusedCache(follower, bins, fractions, product)
+        return Y
+
+    def backward_fused(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
+        """Backward pass of :meth:`forward_fused`: fills the follower's gradients."""
+        from . import _piecewise_fused as kernels
+
+        follower, bins, fractions, product = self._cache
+        W, grads = follower.params["W"], follower.grads
+        members = type(follower) is BatchEnsembleDense
+        k = follower.n_members if members else 1
+        h = W.shape[1]
+        counts, offsets = self._bin_tables()
+        r, s, _ = self._follower_arrays(follower, k, h)
+        empty = W[:0, :0]
+        dr, ds = (grads["r"], grads["s"]) if members else (empty, empty)
+        dproduct = self._workspace("dproduct", dY.shape, dY.dtype) if members else dY
+        spread = self._workspace("prefix", (k,) + W.shape, W.dtype)
+        kernels.piecewise_dense_backward(
+            dY, bins, fractions, offsets, counts, W, r, s, product, members,
+            grads["W"], dr, ds, grads["b"].reshape(k, h), dproduct, spread,
+        )  # fmt: skip
+        if not need_input_grad:
+            return None
+        inverse_width = self.buffers["inverse_width"]
+        return kernels.piecewise_dense_input_grad(dproduct, bins, offsets, inverse_width, W, r, members)
 
     def __repr__(self):
         return f"PiecewiseLinearEncoding(<edges of {len(self.edges)} features, {self._n_out(None)} bins>)"
