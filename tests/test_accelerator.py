@@ -152,6 +152,35 @@ def test_piecewise_linear_dense_kernels_match_numpy(members, dtype):
     np.testing.assert_allclose(nets["numba"].infer(X), reference, **_summed(dtype, reference))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("members", [False, True], ids=["dense", "batch ensemble"])
+def test_piecewise_linear_dense_inference_matches_numpy(members, dtype):
+    rng = np.random.default_rng(5)
+    edges = [np.sort(rng.standard_normal(m + 1)) for m in (5, 1, 16, 2)]
+    nets = {}
+    for acc in ("numpy", "numba"):
+        first = nn.BatchEnsembleDense(6, 3, first=True) if members else nn.Dense(6)
+        last = nn.BatchEnsembleDense(2, 3, average="softmax") if members else nn.Dense(2)
+        layers = [nn.PiecewiseLinearEncoding(edges, accelerator=acc), first, nn.BatchNorm(), nn.ReLU(), last]
+        nets[acc] = nn.Sequential(layers)
+        nets[acc].build(4, np.random.default_rng(0), dtype=dtype)
+        nets[acc].params[:] = np.random.default_rng(1).standard_normal(nets[acc].params.size)
+        nets[acc].layers[2].set_running_statistics(np.full(6, 0.3), np.full(6, 2.0))
+    for rows in (1, 37, 300):
+        X = (rng.standard_normal((rows, 4)) * 2).astype(dtype)
+        reference = nets["numpy"].infer(X)
+        np.testing.assert_allclose(nets["numba"].infer(X), reference, **_summed(dtype, reference))
+    encoding = nets["numba"].layers[0]
+    tables = encoding._derivations["tables"][1]
+    nets["numba"].infer(X)
+    assert encoding._derivations["tables"][1] is tables  # summed once per parameter state
+    for net in nets.values():
+        net.params *= 0.5  # in place, as an optimizer step does: the sums follow
+    reference = nets["numpy"].infer(X)
+    np.testing.assert_allclose(nets["numba"].infer(X), reference, **_summed(dtype, reference))
+    assert encoding._derivations["tables"][1] is not tables
+
+
 LOSSES = {
     "squared_error": lambda acc: nn.SquaredError(accelerator=acc),
     "softmax": lambda acc: nn.SoftmaxCrossEntropy(accelerator=acc),

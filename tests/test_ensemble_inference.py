@@ -24,7 +24,7 @@ def _unfolded(monkeypatch, predict, X):
 def _check(monkeypatch, est, X):
     predict = est.predict_proba if hasattr(est, "predict_proba") else est.predict
     folded = predict(X)
-    assert any(layer.__dict__.get("_folded") is not None for layer in est.net_.layers)
+    assert any("folded" in layer._derivations for layer in est.net_.layers)
     assert_allclose(folded, _unfolded(monkeypatch, predict, X), rtol=1e-5, atol=1e-6)
 
 
@@ -66,10 +66,34 @@ def test_a_saved_model_holds_parameters_only():
         est = StabilizedMLPClassifier(max_iter=1, random_state=0).fit(X, y)
     saved = pickle.dumps(est)
     est.predict_proba(X)
-    assert any(layer.__dict__.get("_folded") is not None for layer in est.net_.layers)
+    assert any("folded" in layer._derivations for layer in est.net_.layers)
     assert pickle.dumps(est) == saved
 
     sio = pytest.importorskip("skops.io")
     loaded = sio.loads(sio.dumps(est), trusted=sio.get_untrusted_types(data=sio.dumps(est)))
-    assert all(layer.__dict__.get("_folded") is None for layer in loaded.net_.layers)
+    assert not any(layer._derivations for layer in loaded.net_.layers)
     assert_allclose(loaded.predict_proba(X), est.predict_proba(X), rtol=1e-12)
+
+
+def test_fused_encoding_predictions_follow_every_change_of_the_parameters(monkeypatch):
+    pytest.importorskip("numba")
+    from skstab.nn import PiecewiseLinearEncoding
+
+    X, y = make_classification(n_samples=N_ROWS, n_features=20, n_classes=3, n_informative=5, random_state=0)
+
+    def check(est):
+        fused = est.predict_proba(X)
+        assert "tables" in est.net_.layers[0]._derivations
+        with monkeypatch.context() as patch:
+            patch.setattr(PiecewiseLinearEncoding, "fuses_inference_with", lambda self, follower: False)
+            assert_allclose(fused, est.predict_proba(X), rtol=1e-9, atol=1e-12)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = StabilizedMLPClassifier(max_iter=2, accelerator="numba", random_state=0).fit(X, y)
+        assert isinstance(est.net_.layers[0], PiecewiseLinearEncoding)
+        check(est)
+        est.partial_fit(X[:500], y[:500])
+        check(est)
+        est.coefs_[0][0, :] += 1.0
+        check(est)

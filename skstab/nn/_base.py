@@ -10,6 +10,10 @@ from types import MappingProxyType
 import numpy as np
 
 
+def _same(a, b):
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+
+
 class Layer(ABC):
     """Base class of every layer.
 
@@ -101,6 +105,31 @@ class Layer(ABC):
             buf = self._work[key] = np.empty(shape, dtype=dtype)
         return buf
 
+    def _derived(self, key, sources, compute):
+        """``compute(*sources)``, kept under ``key`` and computed again only when a source changed.
+
+        The cache is keyed on copies of ``sources``, compared by value: the
+        optimizer, a rollback, ``warm_start`` or a user writing into
+        ``coefs_`` change parameters in place, and none of them has to know
+        about this cache for it to stay right. It is one tuple, read once and
+        replaced whole, so concurrent predictions see a consistent one; it is
+        dropped by :meth:`release_workspace` and never pickled.
+        """
+        cached = self._derivations.get(key)
+        if cached is not None and len(cached[0]) == len(sources) and all(map(_same, cached[0], sources)):
+            return cached[1]
+        value = compute(*sources)
+        self._derivations = {**self._derivations, key: (tuple(a.copy() for a in sources), value)}
+        return value
+
+    @property
+    def _derivations(self):
+        return self.__dict__.get("_derived_cache") or {}
+
+    @_derivations.setter
+    def _derivations(self, value):
+        self.__dict__["_derived_cache"] = value
+
     def release_workspace(self) -> None:
         """Drop what the last training pass kept: the forward cache and the scratch arrays.
 
@@ -110,10 +139,11 @@ class Layer(ABC):
         """
         self._cache = None
         self._work = {}
+        self._derivations = {}
 
     def __getstate__(self):
         # Caches and scratch arrays hold training rows and are rebuilt on demand: never saved.
-        return {**self.__dict__, "_cache": None, "_work": {}}
+        return {**self.__dict__, "_cache": None, "_work": {}, "_derived_cache": {}}
 
     def __setstate__(self, state):
         # Layers saved before 0.2 pickled their caches; dropped on load too.
@@ -177,6 +207,16 @@ class Layer(ABC):
         sample_weight=None)``, which also leaves in ``follower`` what its own
         backward pass would need, and ``backward_fused(dY, need_input_grad)``;
         :class:`Sequential` calls them in place of the pair's passes.
+        """
+        return False
+
+    def fuses_inference_with(self, follower: "Layer") -> bool:
+        """Whether inference can run this layer and ``follower`` as one.
+
+        A layer that answers True implements ``infer_fused(X, follower,
+        affine)``: both layers' inference, then ``Y * scale + shift`` when
+        ``affine`` is the ``(scale, shift)`` of the layer after ``follower``
+        (see :meth:`inference_affine`), which it then replaces too.
         """
         return False
 

@@ -24,10 +24,6 @@ ENSEMBLE_LINKS = ("identity", "softmax", "logistic")
 FOLD_MIN_ROWS = 128
 
 
-def _same(a, b):
-    return a.dtype == b.dtype and np.array_equal(a, b)
-
-
 class BatchEnsembleDense(Layer):
     r"""Dense layer of ``n_members`` ensemble members sharing one weight matrix (BatchEnsemble, TabM).
 
@@ -177,32 +173,12 @@ class BatchEnsembleDense(Layer):
         return batch_ensemble_infer_folded(X, self._folded_weights(s, extra), b, self.first)
 
     def _folded_weights(self, s, extra):
-        """:func:`fold_members` of the current parameters, computed again only when they changed.
+        """:func:`fold_members` of the current parameters, computed again only when they changed (see ``_derived``).
 
-        The cache is keyed on copies of every array the folded weights depend
-        on, compared by value: the optimizer, a rollback, ``warm_start`` or a
-        user writing into ``coefs_`` all change the parameters in place, and
-        none of them has to know about this cache for it to stay right.
-        Comparing costs a fraction of folding again (W's size instead of
-        k times it). The cache is one tuple, read once and replaced whole, so
-        concurrent predictions see a consistent one; it is never pickled.
+        Comparing costs a fraction of folding again (W's size instead of k times it).
         """
         p = self.params
-        sources = (p["W"], p["r"], p["s"], *extra)
-        cached = self.__dict__.get("_folded")
-        if cached is not None and len(cached[0]) == len(sources) and all(map(_same, cached[0], sources)):
-            return cached[1]
-        W_folded = fold_members(p["W"], p["r"], s)
-        self._folded = (tuple(a.copy() for a in sources), W_folded)
-        return W_folded
-
-    def release_workspace(self) -> None:
-        super().release_workspace()
-        self._folded = None
-
-    def __getstate__(self):
-        # The folded weights are derived from the parameters: a saved model holds parameters only.
-        return {**super().__getstate__(), "_folded": None}
+        return self._derived("folded", (p["W"], p["r"], p["s"], *extra), lambda W, r, _, *__: fold_members(W, r, s))
 
     def __repr__(self):
         extra = (", first=True" if self.first else "") + ("" if self.average is None else f", average={self.average!r}")

@@ -15,6 +15,7 @@ from ._base import Layer
 from ._dense import Dense
 from ._embeddings import _dense
 from ._ensemble import BatchEnsembleDense
+from ._ensemble_functional import ensemble_average, fold_members
 
 
 def _edge_table(edges):
@@ -172,6 +173,42 @@ class PiecewiseLinearEncoding(AcceleratedMixin, Layer):
     def fuses_with(self, follower: Layer, X: np.ndarray) -> bool:
         """Whether a training pass on ``X`` can run the encoding and ``follower`` (a dense layer) as one kernel."""
         return _fusable_follower(follower) and self._uses_numba() and fusable(X, follower.params["W"])
+
+    def fuses_inference_with(self, follower: Layer) -> bool:
+        """Whether inference can run the encoding and ``follower`` (a dense layer) as one kernel."""
+        return _fusable_follower(follower) and self._uses_numba()
+
+    def infer_fused(self, X: np.ndarray, follower: Layer, affine=None) -> np.ndarray:
+        """Inference of the encoding, ``follower`` and the frozen affine map ``affine`` after it, if any, in one pass.
+
+        Each member's weights, with its multipliers and ``affine`` folded in,
+        are summed over each feature's bins once and kept until a parameter
+        changes; a row then reads two rows of those sums per feature.
+        """
+        from . import _piecewise_fused as kernels
+
+        p = follower.params
+        W = p["W"]
+        X = np.ascontiguousarray(_dense(X), dtype=W.dtype)
+        members = type(follower) is BatchEnsembleDense
+        s, b = (p["s"], p["b"]) if members else (np.ones((1, W.shape[1]), W.dtype), p["b"][None])
+        scale, shift = affine if affine is not None else (np.ones_like(b[0]), np.zeros_like(b[0]))
+        r = p["r"] if members else np.ones((1, W.shape[0]), W.dtype)
+        counts, offsets = self._bin_tables()
+
+        def tables(W, r, s, scale):
+            folded = fold_members(W, r, s * scale)
+            kernels.feature_prefix_sums(folded, offsets, counts)
+            return folded
+
+        summed = self._derived("tables", (W, r, s, scale), tables)
+        bins = np.empty(X.shape, dtype=np.intp)
+        fractions = np.empty(X.shape, dtype=W.dtype)
+        kernels.locate_bins(X, self.buffers["left"], self.buffers["inverse_width"], counts, bins, fractions)
+        Y = np.empty((b.shape[0] * X.shape[0], W.shape[1]), dtype=W.dtype)
+        kernels.piecewise_dense_infer(bins, fractions, offsets, summed, b * scale + shift, Y)
+        average = getattr(follower, "average", None)
+        return Y if average is None else ensemble_average(Y, follower.n_members, average)
 
     def _bin_tables(self):
         """``(counts, offsets)``: each feature's number of bins and its first column in the output."""

@@ -160,3 +160,43 @@ def piecewise_dense_input_grad(dproduct, bins, offsets, inverse_width, W, r, has
     if has_members:
         through_weights *= r[:, columns]
     return through_weights.sum(axis=0) * np.take_along_axis(inverse_width, bins.T, axis=1).T
+
+
+@njit(**_JIT)
+def feature_prefix_sums(folded, offsets, counts):
+    """Sum ``folded`` (k, columns, h) in place over each feature's bins, bottom up: the inference tables."""
+    k, _, h = folded.shape
+    for i in range(k):
+        for j in range(offsets.shape[0]):
+            for c in range(offsets[j] + 1, offsets[j] + counts[j]):
+                for u in range(h):
+                    folded[i, c, u] += folded[i, c - 1, u]
+
+
+@njit(**_JIT)
+def piecewise_dense_infer(bins, fractions, offsets, tables, b, Y):
+    """Fill ``Y`` (k * n rows) from the tables :func:`feature_prefix_sums` made of each member's folded weights.
+
+    A value in bin ``t`` with fraction ``f`` adds ``(1 - f)`` times the sum
+    of the bins up to ``t - 1`` and ``f`` times the sum up to ``t``.
+    """
+    k, h = b.shape
+    n, d = bins.shape
+    for i in range(k):
+        for start in range(0, n, _ROW_BLOCK):
+            stop = min(start + _ROW_BLOCK, n)
+            for row in range(start, stop):
+                Y[i * n + row, :] = b[i]
+            for j in range(d):
+                for row in range(start, stop):
+                    t = bins[row, j]
+                    f = fractions[row, j]
+                    out = Y[i * n + row]
+                    at = tables[i, offsets[j] + t]
+                    if t > 0:
+                        below = tables[i, offsets[j] + t - 1]
+                        for u in range(h):
+                            out[u] += below[u] + f * (at[u] - below[u])
+                    else:
+                        for u in range(h):
+                            out[u] += f * at[u]

@@ -164,8 +164,10 @@ class Sequential:
         network's dtype, so activations stay in cache and a large float64
         ``X`` is never copied whole. A dense layer followed by a layer whose
         inference is a per-feature affine map (batch normalization with
-        frozen statistics) runs as one dense layer with folded weights, and
-        later layers work in place on arrays the network allocated itself.
+        frozen statistics) runs as one dense layer with folded weights, an
+        encoding that says so runs with the dense layer after it (see
+        :meth:`Layer.fuses_inference_with`), and later layers work in place
+        on arrays the network allocated itself.
         """
         n_rows = X.shape[0]
         if n_rows <= chunk_rows:
@@ -184,6 +186,12 @@ class Sequential:
         while index < len(layers):
             layer = layers[index]
             follower = layers[index + 1] if index + 1 < len(layers) else None
+            if follower is not None and layer.fuses_inference_with(follower):
+                after = layers[index + 2] if index + 2 < len(layers) else None
+                affine = after.inference_affine() if after is not None else None
+                X = layer.infer_fused(X, follower, affine)
+                index += 2 if affine is None else 3
+                continue
             affine = follower.inference_affine() if follower is not None and layer.absorbs_affine else None
             if affine is not None:
                 X = layer.infer_folded(X, *affine)

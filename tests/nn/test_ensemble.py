@@ -125,18 +125,18 @@ def test_folded_inference_equals_the_unfolded_computation(first, average, affine
     else:
         got, expected = layer.infer(X), _reference(layer, X)
     _assert_close(got, expected, dtype)
-    assert (layer.__dict__.get("_folded") is not None) == (rows >= FOLD_MIN_ROWS)
+    assert ("folded" in layer._derivations) == (rows >= FOLD_MIN_ROWS)
 
 
 def test_folded_weights_are_computed_once_per_parameter_state(rng):
     layer = _layer(False, rng)
     X = rng.normal(size=(4 * FOLD_MIN_ROWS, 24))
     layer.infer(X)
-    folded = layer._folded[1]
+    folded = layer._derivations["folded"][1]
     layer.infer(X)
-    assert layer._folded[1] is folded
+    assert layer._derivations["folded"][1] is folded
     layer.infer_folded(X, np.full(32, 2.0), np.zeros(32))  # another scale: other folded weights
-    assert layer._folded[1] is not folded
+    assert layer._derivations["folded"][1] is not folded
 
 
 @pytest.mark.parametrize("name", ["W", "r", "s", "b"])
@@ -174,10 +174,10 @@ def test_folded_weights_are_never_saved(rng):
     X = rng.normal(size=(FOLD_MIN_ROWS, 24))
     unfolded = pickle.dumps(layer)
     layer.infer(X)
-    assert layer._folded is not None
+    assert "folded" in layer._derivations
     assert pickle.dumps(layer) == unfolded
     loaded = pickle.loads(pickle.dumps(layer))
-    assert loaded.__dict__.get("_folded") is None
+    assert not loaded._derivations
     assert_array_equal(loaded.infer(X), layer.infer(X))
     layer.release_workspace()
-    assert layer._folded is None
+    assert not layer._derivations
