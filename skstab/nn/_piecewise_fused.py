@@ -23,7 +23,7 @@ layers (numpy, BLAS) are the reference these are tested against.
 import numpy as np
 from numba import njit
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"reassoc", "contract"}}
 
 #: Rows per block of the product: a block of a member's product rows stays in cache while every
 #: feature's weight rows stream past it once.
