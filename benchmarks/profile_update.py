@@ -125,7 +125,8 @@ def main(argv=None):
                     for _ in range(args.calls):
                         piece()
                     times[acc][name].append((time.perf_counter() - start) / args.calls)
-    print(f"microseconds per step of one update, batch {args.batch_size}, parameters {params or 'default'}, one BLAS thread")
+    setting = f"batch {args.batch_size}, parameters {params or 'default'}, one BLAS thread"
+    print(f"microseconds per step of one update, {setting}")
     print(f"{'step':44s}" + "".join(f"{acc:>10s}" for acc in accelerators))
     totals = dict.fromkeys(accelerators, 0.0)
     for name in names:
