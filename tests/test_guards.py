@@ -290,18 +290,21 @@ def test_dataframe_feature_names_reach_the_scale_warning():
 
 
 def test_exploding_loss_returns_to_the_best_epoch_at_half_the_rate():
-    # At a learning rate of 1 the loss climbs while every number stays finite;
-    # each time, training returns to its best epoch and halves the rate.
+    # At a learning rate of 1.5 the loss climbs while every number stays finite;
+    # each time, training returns to its best epoch and halves the rate. The
+    # climb overshoots the explosion margin by half of it with either
+    # accelerator, so the last bits another CPU's kernels change cannot hide it
+    # (at a rate of 1 the climb came within 1% of the margin).
     X, y = load_digits(return_X_y=True)
     X, X_test, y, y_test = train_test_split(X, y, random_state=0)
-    model = make_pipeline(FeatureAligner(), StabilizedMLPClassifier(learning_rate_init=1.0, random_state=0))
+    model = make_pipeline(FeatureAligner(), StabilizedMLPClassifier(learning_rate_init=1.5, random_state=1))
     with pytest.warns(DivergenceRecoveryWarning, match="exploding loss"):
         model.fit(X, y)
     est = model[-1]
     assert est.recoveries_ and all(r["reason"] == "exploding loss" for r in est.recoveries_)
     assert [r["lr_scale"] for r in est.recoveries_] == [0.5**k for k in range(1, len(est.recoveries_) + 1)]
     assert len(est.loss_curve_) == est.n_iter_ == est.max_iter  # rollbacks of this kind keep the budget
-    assert model.score(X_test, y_test) > 0.9  # without the rollback: 0.19
+    assert model.score(X_test, y_test) > 0.9
 
 
 def test_fit_in_another_thread_leaves_signal_handling_alone(data):
