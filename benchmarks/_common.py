@@ -259,8 +259,9 @@ def environment():
         "pandas": pd.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
-        # The benchmark-only competitors, where installed (read from metadata: nothing is imported).
-        **{package: _installed_version(package) for package in ("catboost", "lightgbm", "pytabkit", "torch")},
+        # numba (skstab's "fast" extra: accelerator="auto" depends on it) and the benchmark-only
+        # competitors, where installed (read from metadata: nothing is imported).
+        **{package: _installed_version(package) for package in ("numba", "catboost", "lightgbm", "pytabkit", "torch")},
     }
 
 

@@ -250,7 +250,19 @@ def _interrupting_adamw(update, how):
     return InterruptingAdamW
 
 
-def test_ctrl_c_stops_after_the_current_step(monkeypatch, data):
+@pytest.fixture
+def python_sigint_handler():
+    """Python's own Ctrl-C handler for the test, whatever the test process was started with.
+
+    A process started in the background or under nohup ignores SIGINT from
+    its start, and a fit leaves that alone.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_stops_after_the_current_step(monkeypatch, data, python_sigint_handler):
     X, y = data
     monkeypatch.setitem(OPTIMIZERS, "interrupting", _interrupting_adamw(7, "signal"))
     with pytest.warns(TrainingInterruptedWarning):
@@ -259,6 +271,20 @@ def test_ctrl_c_stops_after_the_current_step(monkeypatch, data):
     assert np.isfinite(est.predict_proba(X)).all()
     # The handler is removed again after fit.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_fit_leaves_an_ignored_ctrl_c_ignored(monkeypatch, data):
+    X, y = data
+    monkeypatch.setitem(OPTIMIZERS, "interrupting", _interrupting_adamw(7, "signal"))
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", TrainingInterruptedWarning)
+            est = StabilizedMLPClassifier(batch_size=16, optimizer="interrupting", **SMALL).fit(X, y)
+        assert est.n_iter_ == SMALL["max_iter"]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_keyboard_interrupt_mid_epoch_rolls_back_to_the_epoch_start(monkeypatch, data):
@@ -307,7 +333,7 @@ def test_exploding_loss_returns_to_the_best_epoch_at_half_the_rate():
     assert model.score(X_test, y_test) > 0.9
 
 
-def test_fit_in_another_thread_leaves_signal_handling_alone(data):
+def test_fit_in_another_thread_leaves_signal_handling_alone(data, python_sigint_handler):
     import threading
 
     X, y = data

@@ -256,7 +256,10 @@ SHARED_PARAMETERS = """
         compiled kernels to save more time than loading them costs (see
         ``accelerator_``), else numpy. The two agree to the rounding
         of the compute dtype, not bit for bit: a seeded fit reproduces
-        exactly only with the same choice. Prediction always uses numpy.
+        exactly only with the same choice. Prediction runs the
+        piecewise-linear encoding and the dense layer after it as one numba
+        kernel when ``accelerator_`` is ``"numba"``, and every other layer
+        with numpy.
         See :ref:`performance`.
     partial_fit_horizon : int or None, default=None
         How the learning rate evolves over ``partial_fit`` calls, read on the

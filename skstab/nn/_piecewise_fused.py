@@ -59,9 +59,9 @@ def piecewise_dense_forward(bins, fractions, offsets, counts, W, r, s, b, has_me
             first = offsets[j]
             prefix[i, first, :] = 0.0
             for c in range(first + 1, first + counts[j]):
-                scale = r[i, c - 1] if has_members else 1.0
                 for u in range(h):
-                    prefix[i, c, u] = prefix[i, c - 1, u] + scale * W[c - 1, u]
+                    step = r[i, c - 1] * W[c - 1, u] if has_members else W[c - 1, u]
+                    prefix[i, c, u] = prefix[i, c - 1, u] + step
     for i in range(k):
         for start in range(0, n, _ROW_BLOCK):
             stop = min(start + _ROW_BLOCK, n)
@@ -69,7 +69,9 @@ def piecewise_dense_forward(bins, fractions, offsets, counts, W, r, s, b, has_me
             for j in range(d):
                 for row in range(start, stop):
                     c = offsets[j] + bins[row, j]
-                    f = fractions[row, j] * (r[i, c] if has_members else 1.0)
+                    f = fractions[row, j]
+                    if has_members:
+                        f *= r[i, c]  # in the arrays' dtype: a float64 1.0 would widen the loop below to float64
                     out = product[i * n + row]
                     below = prefix[i, c]
                     weights = W[c]
@@ -138,10 +140,9 @@ def piecewise_dense_backward(
         for u in range(h):
             dW[c, u] = 0.0
         for i in range(k):
-            scale = r[i, c] if has_members else 1.0
             total = 0.0
             for u in range(h):
-                dW[c, u] += scale * spread[i, c, u]
+                dW[c, u] += r[i, c] * spread[i, c, u] if has_members else spread[i, c, u]
                 total += W[c, u] * spread[i, c, u]
             if has_members:
                 dr[i, c] = total

@@ -25,8 +25,13 @@ class _Interrupt:
 def deferred_interrupt():
     interrupt = _Interrupt()
     # A handler installed outside Python (getsignal gives None) could not be
-    # put back afterwards, so it is left alone, as are other threads'.
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+    # put back afterwards, so it is left alone, as are other threads'. A
+    # process that ignores Ctrl-C (started with nohup or in the background)
+    # keeps ignoring it: the fit must not become the one thing it stops.
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) in (
+        None,
+        signal.SIG_IGN,
+    ):
         yield interrupt
         return
     previous = signal.signal(signal.SIGINT, interrupt._handle)
