@@ -50,14 +50,22 @@ def _closed_form_ple(x, edges):
     return out
 
 
-def test_piecewise_linear_matches_the_closed_form():
-    edges = [[0.0, 1.0, 3.0, 4.0], [-1.0, 1.0], [2.0, 2.5, 5.0]]
+@pytest.mark.parametrize(
+    "edges, first_row",
+    [
+        # Features with fewer bins than the widest: the padded bins are dropped.
+        ([[0.0, 1.0, 3.0, 4.0], [-1.0, 1.0], [2.0, 2.5, 5.0]], [-2.0, 0.0, 0.0, -1.0, -2.0, 0.0]),
+        # As many bins everywhere: the encoding is computed in place.
+        ([[0.0, 1.0, 3.0], [-1.0, 1.0, 2.0], [2.0, 2.5, 5.0]], [-2.0, 0.0, -1.0, 0.0, -2.0, 0.0]),
+    ],
+)
+def test_piecewise_linear_matches_the_closed_form(edges, first_row):
     layer = nn.PiecewiseLinearEncoding(edges)
     assert layer.build(3) == 6
     X = np.array([[-2.0, -3.0, 1.0], [0.5, 0.0, 2.2], [2.0, 1.0, 2.5], [3.5, 5.0, 4.0], [9.0, -1.0, 7.0]])
     expected = np.array([sum((_closed_form_ple(x, e) for x, e in zip(row, edges)), []) for row in X])
     # By hand for the first row: below every bin, the first bin of each feature extrapolates linearly.
-    assert_allclose(expected[0], [-2.0, 0.0, 0.0, -1.0, -2.0, 0.0])
+    assert_allclose(expected[0], first_row)
     assert_allclose(layer.infer(X), expected)
     assert_allclose(layer.forward(X, training=True), expected)
     assert_allclose(layer.forward(sparse.csr_matrix(X), training=True), expected)
