@@ -57,14 +57,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import sklearn
+from _common import environment
 from _overhead import format_overhead, per_call_overhead, run_alone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import skstab
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
 from skstab.utils._accelerator import numba_available
 
@@ -390,7 +389,7 @@ def main(argv=None):
         "table": table,
         "blas_threads": args.blas_threads,
         "seconds": time.perf_counter() - start,
-        "versions": {"skstab": skstab.__version__, "sklearn": sklearn.__version__, "numpy": np.__version__},
+        "versions": environment(),
         "machine": platform.platform(),
         "blas": [{k: info.get(k) for k in ("internal_api", "version", "num_threads")} for info in threadpool_info()],
     }
