@@ -8,6 +8,7 @@ from sklearn.exceptions import NotFittedError
 
 from skstab import StabilizedMLPClassifier
 from skstab.neural_network._fit_report import inference_gap
+from skstab.neural_network._labels import known_label_codes
 from skstab.training._fit_check import check_fit
 
 from ._mlp_helpers import ESTIMATORS, make_data
@@ -122,6 +123,18 @@ def test_later_partial_fit_calls_keep_scikit_learn_label_errors():
         est.partial_fit(X[:3], np.array([0, None, 1], dtype=object))
     with pytest.raises(ValueError, match=r"labels \[2\] that are not in classes_"):
         est.partial_fit(X[:3], np.array([0, 2, 1]))
+
+
+def test_known_labels_are_coded_without_scikit_learn_checks_and_anything_else_goes_through_them():
+    classes = np.array([1, 4, 9])
+    assert_array_equal(known_label_codes(classes, np.array([9, 1, 1, 4])), [2, 0, 0, 1])
+    assert_array_equal(known_label_codes(classes, np.array([4.0, 9.0])), [1, 2])
+    for y in (np.array([1, 5]), np.array([1, 10]), np.array([1.0, np.nan]), np.array([[1], [4]]), np.array(["1"])):
+        assert known_label_codes(classes, y) is None
+    words = np.array(["ham", "spam"], dtype=object)
+    assert_array_equal(known_label_codes(words, np.array(["spam", "ham"], dtype=object)), [1, 0])
+    assert known_label_codes(words, np.array(["spam", None], dtype=object)) is None
+    assert known_label_codes(words, np.array([0, 1])) is None
 
 
 def test_fitted_means_a_network_even_after_a_failed_first_fit():

@@ -46,6 +46,20 @@ def test_recomputed_statistics_are_the_exact_statistics_of_each_layer_input(rng)
     assert_allclose(second.buffers["running_var"], H2.var(axis=0), rtol=1e-10)
 
 
+@pytest.mark.parametrize("chunk_rows", [64, 4096])
+def test_recomputing_statistics_can_return_the_inference_output_of_the_same_pass(rng, chunk_rows):
+    net = Sequential([Dense(6), BatchNorm(), ReLU(), Dense(4), BatchNorm(), ReLU(), Dense(3)])
+    net.build(3, rng)
+    X = rng.normal(loc=[5.0, -3.0, 0.0], size=(300, 3))
+    output = net.recompute_statistics(X, chunk_rows=chunk_rows, return_output=True)
+    assert_allclose(output, net.infer(X), rtol=1e-12, atol=1e-12)
+    statistics = [dict(layer.buffers) for layer in (net.layers[1], net.layers[4])]
+    assert net.recompute_statistics(X, chunk_rows=chunk_rows) is None
+    for layer, before in zip((net.layers[1], net.layers[4]), statistics, strict=True):
+        for key, value in layer.buffers.items():
+            assert_array_equal(value, before[key])  # the same statistics whether or not the output is wanted
+
+
 def test_recomputed_statistics_treat_weights_as_repeated_rows(rng):
     net = Sequential([Dense(5), BatchNorm()])
     net.build(2, rng)

@@ -12,7 +12,7 @@ from .. import nn
 from ..utils._validation import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._base import _BaseStabilizedMLP
 from ._docstrings import SHARED_ATTRIBUTES, SHARED_PARAMETERS
-from ._labels import check_same_classes, class_sample_weight, sorted_labels
+from ._labels import check_same_classes, class_sample_weight, known_label_codes, sorted_labels
 
 
 class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
@@ -225,6 +225,11 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
     def _encode_targets(self, y, sample_weight, first_pass, classes=None, incremental=False):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if incremental and not first_pass and not self._multilabel:
+            codes = known_label_codes(self.classes_, y)
+            if codes is not None:
+                # Every label is one of classes_: nothing type_of_target checks can be wrong.
+                return self._one_hot(codes), y
         try:
             target_type = type_of_target(y, input_name="y")
             # scikit-learn's errors for what is not a label, and its warning for about as many classes as rows,
@@ -264,10 +269,13 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
                 f"{self.classes_.tolist()}; pass every class on the first call (classes=...) "
                 "or refit."
             )
-        codes = np.searchsorted(self.classes_, y)
+        return self._one_hot(np.searchsorted(self.classes_, y)), y
+
+    def _one_hot(self, codes):
+        """The network's targets for class indices ``codes``: one column for two classes, one per class else."""
         if len(self.classes_) == 2:
-            return (codes == 1).astype(np.float64)[:, None], y
-        return np.eye(len(self.classes_))[codes], y
+            return (codes == 1).astype(np.float64)[:, None]
+        return np.eye(len(self.classes_))[codes]
 
     def _apply_class_weight(self, y, sample_weight):
         if self.class_weight is None:

@@ -69,3 +69,23 @@ def check_same_classes(fitted_classes, y):
             "warm_start=False to fit a new model on these classes, or continue with y holding the same classes "
             "(partial_fit accepts chunks holding only some of them)."
         )
+
+
+def known_label_codes(classes, y):
+    """Indices into the sorted ``classes`` of a 1-D ``y`` whose labels are all among them, or None otherwise.
+
+    A later ``partial_fit`` call's cheap test: labels that are all known
+    classes are valid labels, so scikit-learn's checks of what ``y`` is can
+    be skipped; anything else (an unseen or missing label, a layout other
+    than 1-D, labels that do not compare with the classes) returns None and
+    goes through them, which name the problem.
+    """
+    if y.ndim != 1 or y.dtype.kind not in "biufUSO" or (y.dtype.kind == "O") != (classes.dtype.kind == "O"):
+        return None
+    try:
+        codes = np.searchsorted(classes, y)
+    except TypeError:
+        return None
+    if not np.array_equal(classes[np.minimum(codes, len(classes) - 1)], y):
+        return None
+    return codes

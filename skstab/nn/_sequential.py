@@ -202,8 +202,13 @@ class Sequential:
         return X
 
     def recompute_statistics(
-        self, X, sample_weight: np.ndarray | None = None, *, chunk_rows: int = INFER_CHUNK_ROWS
-    ) -> None:
+        self,
+        X,
+        sample_weight: np.ndarray | None = None,
+        *,
+        chunk_rows: int = INFER_CHUNK_ROWS,
+        return_output: bool = False,
+    ) -> np.ndarray | None:
         """Set the running statistics of every layer that keeps them to their exact values over ``X``.
 
         Running averages gathered during training trail the weights: the
@@ -221,7 +226,30 @@ class Sequential:
             Row weights; rows of weight zero do not count.
         chunk_rows : int, default=INFER_CHUNK_ROWS
             Rows per pass, which bounds the memory used.
+        return_output : bool, default=False
+            Also return the inference output on ``X`` with the new
+            statistics. When ``X`` fits in one chunk it comes from the same
+            pass, layer by layer (it equals :meth:`infer`'s up to rounding).
+
+        Returns
+        -------
+        output : ndarray of shape (n_samples, n_out) or None
+            With ``return_output``, the inference output; None otherwise.
         """
+        if X.shape[0] <= chunk_rows:
+            # One pass: each layer's statistics from its input, then on through the layer.
+            H = X.astype(self.params.dtype, copy=False)
+            last = max((i for i, layer in enumerate(self.layers) if layer.has_running_statistics), default=-1)
+            n_inferred = len(self.layers) if return_output else last
+            for index, layer in enumerate(self.layers):
+                if layer.has_running_statistics:
+                    total, mean, m2 = column_moments(H, _member_weights(sample_weight, H.shape[0]))
+                    if total > 0.0:
+                        layer.set_running_statistics(mean, m2 / total)
+                if index >= n_inferred:
+                    break
+                H = layer.infer(H)
+            return H if return_output else None
         for index, layer in enumerate(self.layers):
             if not layer.has_running_statistics:
                 continue
@@ -236,6 +264,7 @@ class Sequential:
             total, mean, m2 = moments
             if total > 0.0:
                 layer.set_running_statistics(mean, m2 / total)
+        return self.infer(X, chunk_rows=chunk_rows) if return_output else None
 
     def release_workspace(self) -> None:
         """Drop every layer's forward cache and scratch arrays; see :meth:`Layer.release_workspace`."""

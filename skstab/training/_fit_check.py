@@ -33,14 +33,23 @@ def _sample(X, Y, sample_weight):
     return X[rows], Y[rows], weights
 
 
-def inference_loss(net, loss_fn, X, Y, sample_weight):
-    """The network's inference-mode loss on a sample of the rows (see :func:`check_fit`), or None without weight."""
+def inference_loss(net, loss_fn, X, Y, sample_weight, *, recompute_statistics=False):
+    """The network's inference-mode loss on a sample of the rows (see :func:`check_fit`), or None without weight.
+
+    With ``recompute_statistics``, the running statistics are first set to
+    their values over all rows of ``X``; when the sample is all of them, that
+    same pass gives the outputs the loss is computed on.
+    """
     sample = _sample(X, Y, sample_weight)
+    output = None
+    if recompute_statistics:
+        whole = sample is not None and sample[0].shape[0] == X.shape[0]
+        output = net.recompute_statistics(X, sample_weight, return_output=whole)
     if sample is None:
         return None
     X, Y, weights = sample
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(loss_fn(net.infer(X), Y, weights)[0])
+        return float(loss_fn(net.infer(X) if output is None else output, Y, weights)[0])
 
 
 def check_fit(net, loss_fn, X, Y, sample_weight, constant_output, inference_loss=None):

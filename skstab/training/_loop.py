@@ -197,9 +197,7 @@ def train(
     initial_loss = None if settings.stream else inference_loss(net, loss_fn, X, Y, sample_weight)
     if settings.stream:
         # Statistics of this chunk, as after the call: the two losses then differ by the updates alone.
-        if settings.population_statistics:
-            net.recompute_statistics(X, sample_weight)
-        before = inference_loss(net, loss_fn, X, Y, sample_weight)
+        before = inference_loss(net, loss_fn, X, Y, sample_weight, recompute_statistics=settings.population_statistics)
     # A fit that stalls runs n_epochs more, its schedule evaluated from the restart (see stalled).
     end, schedule_start = settings.n_epochs, 0
 
@@ -239,9 +237,9 @@ def train(
             if state.first_epoch_loss is None:
                 state.first_epoch_loss = loss
             if settings.stream:
-                if settings.population_statistics:
-                    net.recompute_statistics(X, sample_weight)
-                after = inference_loss(net, loss_fn, X, Y, sample_weight)
+                after = inference_loss(
+                    net, loss_fn, X, Y, sample_weight, recompute_statistics=settings.population_statistics
+                )
                 failure = stream_failure(before, after, state)
                 if failure is not None:
                     # Rerun the call from its start at half the rate; recover raises once the cuts are spent.
