@@ -94,7 +94,7 @@ def test_regressor_piece_fits_predicts_repeats_and_pickles(piece, regression):
 def test_the_defaults_are_the_ensemble_and_the_size_rule():
     for Est in (StabilizedMLPClassifier, StabilizedMLPRegressor):
         params = Est().get_params()
-        assert params["dropout"] == 0.0 and params["dropout_schedule"] == "constant"
+        assert params["dropout"] == "auto" and params["dropout_schedule"] == "constant"
         assert params["numerical_embedding"] == "auto" and params["batch_size"] == "auto"
         assert params["feature_scale"] is False
         assert params["n_ensemble"] == 4

@@ -106,7 +106,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         n_iter_no_change=None,
         compute_dtype="auto",
         gradient_accumulation_steps=1,
-        dropout=0.0,
+        dropout="auto",
         dropout_schedule="constant",
         numerical_embedding="auto",
         feature_scale=False,

@@ -193,13 +193,16 @@ SHARED_PARAMETERS = """
         usable when batches must stay small: each batch is still normalized
         with its own statistics, and ``SmallBatchNormWarning`` is not raised
         once the product reaches 8 rows.
-    dropout : float, default=0.0
+    dropout : float or "auto", default="auto"
         Dropout rate after each hidden block's activation
         (:class:`skstab.nn.Dropout`): in training each value is zeroed with
         this probability and the others scaled by ``1 / (1 - dropout)``;
-        prediction uses every unit, unscaled, so it is deterministic. A
-        regularizer for small or noisy tables (RealMLP uses 0.15); off by
-        default, since it slows convergence within ``max_iter`` epochs.
+        prediction uses every unit, unscaled, so it is deterministic.
+        ``"auto"``: 0.1 when the call trains on at least 1,000 rows (with
+        ``numerical_embedding="auto"``'s encoding, which over-fits some tables
+        without it), else 0, where it slowed convergence within ``max_iter``
+        epochs (chosen on the development suite; see the performance guide).
+        A network that training continues keeps its dropout layers.
     dropout_schedule : {"constant", "flat_cos"}, default="constant"
         How the dropout rate changes over the planned training batches of a
         fit. ``"flat_cos"`` (RealMLP's) keeps ``dropout`` for the first half,
