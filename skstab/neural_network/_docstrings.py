@@ -195,14 +195,11 @@ SHARED_PARAMETERS = """
         once the product reaches 8 rows.
     dropout : float or "auto", default="auto"
         Dropout rate after each hidden block's activation
-        (:class:`skstab.nn.Dropout`): in training each value is zeroed with
-        this probability and the others scaled by ``1 / (1 - dropout)``;
-        prediction uses every unit, unscaled, so it is deterministic.
-        ``"auto"``: 0.1 when the call trains on at least 1,000 rows (with
-        ``numerical_embedding="auto"``'s encoding, which over-fits some tables
-        without it), else 0, where it slowed convergence within ``max_iter``
-        epochs (chosen on the development suite; see the performance guide).
-        A network that training continues keeps its dropout layers.
+        (:class:`skstab.nn.Dropout`): training zeroes each value with this
+        probability and scales the others by ``1 / (1 - dropout)``; prediction
+        uses every unit, unscaled. ``"auto"``: 0.1 from 1,000 training rows,
+        where the default encoding over-fits some tables without it, else 0
+        (see the performance guide); a continued network keeps its dropout.
     dropout_schedule : {"constant", "flat_cos"}, default="constant"
         How the dropout rate changes over the planned training batches of a
         fit. ``"flat_cos"`` (RealMLP's) keeps ``dropout`` for the first half,
