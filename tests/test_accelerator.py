@@ -7,6 +7,8 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor, nn, optim
+from skstab.neural_network import _builders
+from skstab.neural_network._builders import choose_accelerator, first_layer_inputs
 from skstab.utils import _accelerator
 
 pytest.importorskip("numba")
@@ -240,3 +242,16 @@ def test_numba_requested_without_numba_says_how_to_install(monkeypatch):
         StabilizedMLPClassifier((4,), max_iter=1, accelerator="numba").fit(X, y)
     # "auto" falls back to numpy.
     assert StabilizedMLPClassifier((4,), max_iter=1, accelerator="auto").fit(X, y).accelerator_ == "numpy"
+
+
+def test_auto_counts_the_encoded_inputs_and_every_member(monkeypatch):
+    monkeypatch.setattr(_builders, "numba_available", lambda: True)
+    params = {"accelerator": "auto", "hidden_layer_sizes": (100,), "n_ensemble": 1, "batch_size": 128, "max_iter": 50}
+    n_train = 10_000  # 79 batches of 128 rows (the last of 16), 50 epochs: 3,950 updates
+    # 20 raw inputs, one network: (21 * 100 + 101) * 3,950 = 8.7e6
+    assert choose_accelerator(params, 20, 1, n_train) == "numpy"
+    # The same 20 features encoded into 16 bins each, four members: (321 * 100 + 101) * 4 * 3,950 = 5.09e8
+    edges = [np.linspace(0.0, 1.0, 17)] * 20
+    assert first_layer_inputs(20, edges) == 320
+    assert choose_accelerator({**params, "n_ensemble": 4}, first_layer_inputs(20, edges), 1, n_train) == "auto"
+    assert choose_accelerator({**params, "n_ensemble": 4, "accelerator": "numpy"}, 320, 1, n_train) == "numpy"

@@ -86,30 +86,41 @@ def resolve_normalization(params, n_train):
     )
 
 
-#: Planned parameter updates (parameters times optimizer updates) from which ``accelerator="auto"``
-#: uses numba: below, the compiled kernels save less time than importing numba (about half a
-#: second) and, on a fresh install, compiling them (one to three seconds) cost.
-NUMBA_MIN_WORK = 5e8
+#: Planned work (the weights one row meets, every member's and the encoded inputs' counted, times
+#: optimizer updates) from which ``accelerator="auto"`` uses numba: below, the compiled kernels save
+#: less time than importing numba (about half a second) and, on a fresh install, compiling them (one
+#: to three seconds) cost.
+NUMBA_MIN_WORK = 1e8
 
 
-def choose_accelerator(params, n_features, n_outputs, n_train):
+def choose_accelerator(params, n_inputs, n_outputs, n_train):
     """The ``accelerator`` the optimizer, layers and loss of a fit get.
 
     An explicit ``"numpy"`` or ``"numba"`` is kept. ``"auto"`` stays ``"auto"``
     (numba where it is installed, resolved by each object, so a model moved to
     a machine without numba trains on with numpy) when numba is installed and
-    the fit plans at least :data:`NUMBA_MIN_WORK` parameter updates; smaller
-    fits get ``"numpy"``.
+    the fit plans at least :data:`NUMBA_MIN_WORK` of work; smaller fits get
+    ``"numpy"``. ``n_inputs`` is the first dense layer's input width: behind
+    the piecewise-linear encoding, the encoded width.
     """
     accelerator = params["accelerator"]
     if accelerator != "auto":
         return accelerator
     if not numba_available():
         return "numpy"
-    widths = [n_features, *hidden_sizes(params), n_outputs]
-    n_params = sum((n_in + 1) * n_out for n_in, n_out in zip(widths[:-1], widths[1:]))
+    widths = [n_inputs, *hidden_sizes(params), n_outputs]
+    n_weights = sum((n_in + 1) * n_out for n_in, n_out in zip(widths[:-1], widths[1:])) * params["n_ensemble"]
     n_updates = len(batch_bounds(n_train, params["batch_size"])) * params["max_iter"]
-    return "auto" if n_params * n_updates >= NUMBA_MIN_WORK else "numpy"
+    return "auto" if n_weights * n_updates >= NUMBA_MIN_WORK else "numpy"
+
+
+def first_layer_inputs(n_features, bin_edges=None, net=None):
+    """The first dense layer's input width: ``net``'s, else the encoded width of ``bin_edges``, else ``n_features``."""
+    if net is not None:
+        return dense_layers(net)[0].params["W"].shape[0]
+    if bin_edges is not None:
+        return sum(len(edges) - 1 for edges in bin_edges)
+    return n_features
 
 
 def build_network(

@@ -22,6 +22,7 @@ from ._builders import (
     check_same_network,
     choose_accelerator,
     embedding_bin_edges,
+    first_layer_inputs,
     network_spec,
     product_shape,
     stream_plan,
@@ -48,8 +49,10 @@ def build_or_resume(estimator, data, first_pass, incremental):
     continued = None if first_pass else getattr(estimator, "_net_spec", None)
     params = resolve_sizes(params, n_train, continued)
     normalization = estimator._check_params(params, n_train)
+    bin_edges = embedding_bin_edges(params, data.X, data.sample_weight) if first_pass else None
     if first_pass or not incremental:
-        params["accelerator"] = choose_accelerator(params, data.X.shape[1], data.Y.shape[1], n_train)
+        n_inputs = first_layer_inputs(data.X.shape[1], bin_edges, None if first_pass else estimator.net_)
+        params["accelerator"] = choose_accelerator(params, n_inputs, data.Y.shape[1], n_train)
     else:
         params["accelerator"] = estimator._optimizer.accelerator
     warn_small_batch_norm(normalization, min(params["batch_size"], n_train), estimator.gradient_accumulation_steps)
@@ -66,7 +69,7 @@ def build_or_resume(estimator, data, first_pass, incremental):
             data.X.dtype,
             n_train=n_train,
             out_activation=out_activation,
-            bin_edges=embedding_bin_edges(params, data.X, data.sample_weight),
+            bin_edges=bin_edges,
         )
         estimator._init_output_layer(net.layers[-1], data.Y, data.sample_weight, incremental)
     else:
