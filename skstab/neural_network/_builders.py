@@ -108,10 +108,14 @@ def choose_accelerator(params, n_inputs, n_outputs, n_train):
         return accelerator
     if not numba_available():
         return "numpy"
+    return "auto" if planned_work(params, n_inputs, n_outputs, n_train) >= NUMBA_MIN_WORK else "numpy"
+
+
+def planned_work(params, n_inputs, n_outputs, n_train):
+    """What :func:`choose_accelerator` weighs: the weights one row meets, every member's, times the planned updates."""
     widths = [n_inputs, *hidden_sizes(params), n_outputs]
     n_weights = sum((n_in + 1) * n_out for n_in, n_out in zip(widths[:-1], widths[1:])) * params["n_ensemble"]
-    n_updates = len(batch_bounds(n_train, params["batch_size"])) * params["max_iter"]
-    return "auto" if n_weights * n_updates >= NUMBA_MIN_WORK else "numpy"
+    return n_weights * len(batch_bounds(n_train, params["batch_size"])) * params["max_iter"]
 
 
 def first_layer_inputs(n_features, bin_edges=None, net=None):
