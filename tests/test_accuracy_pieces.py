@@ -205,6 +205,27 @@ def test_dropout_masks_are_seeded_and_survive_pickling():
     np.testing.assert_array_equal(a.forward(X, training=True), c.forward(X, training=True))
 
 
+def test_without_dropout_leaves_dropout_out_of_training_passes_and_draws_no_mask(rng):
+    net = Sequential([Dense(8), Dropout(0.5), Dense(2)])
+    twin = Sequential([Dense(8), Dropout(0.5), Dense(2)])
+    net.build(3, np.random.default_rng(0))
+    twin.build(3, np.random.default_rng(0))
+    X = rng.normal(size=(16, 3))
+    with net.without_dropout():
+        np.testing.assert_array_equal(net.forward(X, training=True), net.infer(X))
+    # Back on, with the masks a network that never left dropout out draws next.
+    np.testing.assert_array_equal(net.forward(X, training=True), twin.forward(X, training=True))
+    assert "suspended" not in vars(net.layers[1])  # nothing left on the layer (or in its pickle)
+
+
+def test_the_end_of_fit_check_compares_inference_with_training_mode_without_dropout(classification):
+    X, y = classification
+    est = StabilizedMLPClassifier((16,), dropout=0.5, n_ensemble=1, max_iter=3, random_state=0).fit(X, y)
+    # One network, normalized with the statistics of all training rows: training mode on them equals
+    # inference, so only dropout could make a gap.
+    assert abs(est.inference_gap_) < 1e-9
+
+
 # -- learning-rate factors -----------------------------------------------------------------
 
 

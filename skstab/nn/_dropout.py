@@ -64,6 +64,9 @@ class Dropout(Layer):
     array([[1., 1., 1., 1.]])
     """
 
+    #: Set by :meth:`Sequential.without_dropout`: training-mode passes then leave the input as it is.
+    suspended = False
+
     def __init__(self, rate: float, *, schedule: str = "constant", n_steps: int | None = None):
         super().__init__()
         self.rate = check_real("rate", rate, low=0.0, high=1.0, high_open=True)
@@ -92,7 +95,7 @@ class Dropout(Layer):
         return self.rate * DROPOUT_SCHEDULES[self.schedule](progress)
 
     def forward(self, X: np.ndarray, *, training: bool) -> np.ndarray:
-        if not training:
+        if not training or self.suspended:
             self._cache = None
             return X
         rate = self.current_rate()

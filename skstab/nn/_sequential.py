@@ -5,9 +5,12 @@ adjacent layers in training, chunked inference with folded affine layers and
 the exact recomputation of running statistics.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from ._base import Layer
+from ._dropout import Dropout
 from ._functional import column_moments, merge_column_moments
 
 #: Rows per chunk at inference: a few thousand rows keep a hidden layer's
@@ -265,6 +268,23 @@ class Sequential:
             if total > 0.0:
                 layer.set_running_statistics(mean, m2 / total)
         return self.infer(X, chunk_rows=chunk_rows) if return_output else None
+
+    @contextmanager
+    def without_dropout(self):
+        """Within the block, training-mode passes leave out dropout (normalization still uses batch statistics).
+
+        What a check that compares training mode with inference wants: the
+        difference is then the normalization statistics' alone, and no
+        dropout mask is drawn, so training goes on with the same masks.
+        """
+        layers = [layer for layer in self.layers if isinstance(layer, Dropout)]
+        for layer in layers:
+            layer.suspended = True
+        try:
+            yield self
+        finally:
+            for layer in layers:
+                del layer.suspended
 
     def release_workspace(self) -> None:
         """Drop every layer's forward cache and scratch arrays; see :meth:`Layer.release_workspace`."""

@@ -13,7 +13,7 @@ class FitCheck:
     """Losses of the trained network on a sample of its training rows.
 
     ``training_loss`` and ``inference_loss`` are the network's loss in
-    training mode (batch statistics of the sample) and in inference mode;
+    training mode (batch statistics of the sample, no dropout) and in inference mode;
     ``constant_loss`` is the loss of the best constant prediction (the
     weighted mean target, or the class frequencies), which a network that
     learned anything beats.
@@ -72,7 +72,8 @@ def check_fit(net, loss_fn, X, Y, sample_weight, constant_output, inference_loss
     if any(layer.has_running_statistics for layer in net.layers):
         saved = net.state()
         try:
-            training_loss, _ = loss_fn(net.forward(X, training=True, sample_weight=weights), Y, weights)
+            with net.without_dropout():  # the gap to inference is then the normalization statistics' alone
+                training_loss, _ = loss_fn(net.forward(X, training=True, sample_weight=weights), Y, weights)
         finally:
             net.load_state(saved)
     constant_loss, _ = loss_fn(np.broadcast_to(constant_output, Y.shape).astype(Y.dtype), Y, weights)
