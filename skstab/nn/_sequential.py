@@ -26,6 +26,13 @@ def _member_weights(sample_weight, n_rows):
     return np.tile(sample_weight, n_rows // sample_weight.shape[0])
 
 
+def _set_statistics(layer, moments):
+    """Give ``layer`` the mean and (biased) variance of :func:`column_moments` ``moments``, unless they count no row."""
+    total, mean, m2 = moments
+    if total > 0.0:
+        layer.set_running_statistics(mean, m2 / total)
+
+
 class Sequential:
     """A chain of layers whose parameters share one flat buffer.
 
@@ -246,9 +253,7 @@ class Sequential:
             n_inferred = len(self.layers) if return_output else last
             for index, layer in enumerate(self.layers):
                 if layer.has_running_statistics:
-                    total, mean, m2 = column_moments(H, _member_weights(sample_weight, H.shape[0]))
-                    if total > 0.0:
-                        layer.set_running_statistics(mean, m2 / total)
+                    _set_statistics(layer, column_moments(H, _member_weights(sample_weight, H.shape[0])))
                 if index >= n_inferred:
                     break
                 H = layer.infer(H)
@@ -264,9 +269,7 @@ class Sequential:
                 weights = None if sample_weight is None else sample_weight[start : start + chunk_rows]
                 weights = _member_weights(weights, H.shape[0])
                 moments = merge_column_moments(moments, column_moments(H, weights))
-            total, mean, m2 = moments
-            if total > 0.0:
-                layer.set_running_statistics(mean, m2 / total)
+            _set_statistics(layer, moments)
         return self.infer(X, chunk_rows=chunk_rows) if return_output else None
 
     @contextmanager
