@@ -2,9 +2,11 @@
 
 ``fit`` judges whole epochs on one fixed training set: an epoch whose loss is
 not finite is rerun from its start, one whose loss climbs far above the best
-epoch's returns to a sound checkpoint, and after either the run is on
-probation until an epoch beats the constant prediction, each failed epoch
-cutting the rate again. A stream (``partial_fit``) sees new rows every
+epoch's returns to a sound checkpoint (or, if no epoch beat the constant
+prediction yet, to the starting weights, where the schedule's warmup starts
+again), and after either the run is on probation until the network, in
+inference mode, beats the constant prediction after an epoch, each failed
+epoch cutting the rate again. A stream (``partial_fit``) sees new rows every
 call, and a high loss on them is news, not divergence; what diverges is a
 call whose updates raise the loss on its own chunk (or make it non-finite):
 such a call is rerun from its start at half the rate. A stream's cuts are

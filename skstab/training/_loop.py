@@ -252,16 +252,27 @@ def train(
                 failure = None
                 if exploded(loss, state):
                     failure = "exploding loss"
-                elif state.probation and not loss < settings.constant_loss:
-                    failure = "no progress after a rollback"
+                elif state.probation:
+                    # Judged by the network at the epoch's end: the mean training-mode loss of an epoch run
+                    # from the initial weights, or with dropout, stays above the constant prediction's on a
+                    # target with little signal even when the network it ends with beats it.
+                    now = inference_loss(
+                        net, loss_fn, X, Y, sample_weight, recompute_statistics=settings.population_statistics
+                    )
+                    if not now < settings.constant_loss:
+                        failure = "no progress after a rollback"
                 if failure is not None:
                     # Finite but far worse than the best epoch, or still no better than a constant after a
                     # rollback: return to sound weights and go on with half the rate; the epoch still counts.
-                    net_state, optimizer_state = rollback_target(state, settings, start)
-                    net.load_state(net_state)
-                    optimizer.load_state_dict(optimizer_state)
+                    target = rollback_target(state, settings, start)
+                    net.load_state(target[0])
+                    optimizer.load_state_dict(target[1])
                     if not recover(net, optimizer, result, state, settings, epoch, failure):
                         break
+                    if target is start:
+                        # Back to the initial weights: a new run, which warms up again, over n_epochs more
+                        # epochs (a rate too high for a cold start blows up again without the warmup).
+                        schedule_start, end = state.step, max(end, epoch + 1 + settings.n_epochs)
                     state.probation = True
                 else:
                     state.probation = False
