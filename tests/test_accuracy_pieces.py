@@ -98,7 +98,7 @@ def test_the_defaults_are_the_ensemble_and_the_size_rule():
         assert params["numerical_embedding"] == "auto" and params["batch_size"] == "auto"
         assert params["feature_scale"] is False
         assert params["n_ensemble"] == 4
-    assert StabilizedMLPClassifier().label_smoothing == 0.0
+    assert StabilizedMLPClassifier().label_smoothing == "auto"
     assert "label_smoothing" not in StabilizedMLPRegressor().get_params()
 
 

@@ -1,5 +1,5 @@
-"""``batch_size``, ``numerical_embedding`` and ``dropout`` set to ``"auto"``: the size rule, continued networks,
-explicit values."""
+"""``batch_size``, ``numerical_embedding``, ``dropout`` and ``label_smoothing`` set to ``"auto"``: the size rule,
+continued networks, explicit values."""
 
 import numpy as np
 import pytest
@@ -89,3 +89,24 @@ def test_explicit_sizes_are_kept_on_any_table(Estimator):
     X, y = _data(Estimator, LARGE_TABLE_ROWS)
     est = Estimator(max_iter=1, batch_size=500, numerical_embedding=None, dropout=0.0, random_state=0).fit(X, y)
     assert not _has_encoding(est) and est._state.step == 2 and _dropout_rates(est) == []
+
+
+def test_auto_label_smoothing_follows_each_calls_rows():
+    auto = {"batch_size": "auto", "numerical_embedding": "auto", "dropout": "auto", "label_smoothing": "auto"}
+    assert resolve_sizes(auto, LARGE_TABLE_ROWS - 1)["label_smoothing"] == 0.0
+    assert resolve_sizes(auto, LARGE_TABLE_ROWS)["label_smoothing"] == 0.1
+    # Part of the loss, not of the network: a continued network's new rows decide.
+    assert resolve_sizes(auto, 10, {"numerical_embedding": "piecewise_linear", "dropout": True})["label_smoothing"] == 0
+    assert resolve_sizes({**auto, "label_smoothing": 0.3}, 10)["label_smoothing"] == 0.3
+    assert "label_smoothing" not in resolve_sizes({k: v for k, v in auto.items() if k != "label_smoothing"}, 10)
+
+    X, y = _data(StabilizedMLPClassifier, LARGE_TABLE_ROWS)
+    large = StabilizedMLPClassifier(max_iter=1, random_state=0).fit(X, y)
+    small = StabilizedMLPClassifier(max_iter=1, random_state=0).fit(X[:-1], y[:-1])
+    assert large._make_loss().label_smoothing == 0.1 and small._make_loss().label_smoothing == 0.0
+    assert StabilizedMLPClassifier(max_iter=1, random_state=0).fit(X, y).loss_curve_ == large.loss_curve_
+    explicit = StabilizedMLPClassifier(max_iter=1, label_smoothing=0.1, random_state=0).fit(X, y)
+    assert explicit.loss_curve_ == large.loss_curve_
+    # A partial_fit call on a chunk below the threshold trains without smoothing.
+    large.partial_fit(X[:100], y[:100])
+    assert large._make_loss().label_smoothing == 0.0

@@ -27,13 +27,17 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
     ----------{SHARED_PARAMETERS}
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``.
-    label_smoothing : float, default=0.0
+    label_smoothing : float or "auto", default="auto"
         Train against smoothed targets: with ``eps = label_smoothing`` and
         ``K`` classes, ``y * (1 - eps) + eps / K`` for a softmax output, and
         ``y * (1 - eps) + eps / 2`` per logistic output (binary, multilabel).
         It keeps the logits from growing without bound once the training rows
-        are separated, a regularizer RealMLP uses with 0.1. Off by default:
-        it changes ``loss_curve_`` and the predicted probabilities' scale.
+        are separated, a regularizer RealMLP uses with 0.1; it changes
+        ``loss_curve_`` and makes the predicted probabilities less extreme.
+        ``"auto"`` is 0.1 for a call that trains on 1,000 rows or more (after
+        any validation hold-out) and 0 below, where it lost on the
+        development suite (docs/performance.rst, "Choosing the defaults");
+        like ``batch_size="auto"``, it follows each call's rows.
 
     Attributes
     ----------
@@ -66,7 +70,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
     _parameter_constraints = {
         **_BaseStabilizedMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
     }
 
     def __init__(
@@ -115,7 +119,7 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         partial_fit_horizon=None,
         categorical_features="from_dtype",
         class_weight=None,
-        label_smoothing=0.0,
+        label_smoothing="auto",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -285,9 +289,13 @@ class StabilizedMLPClassifier(ClassifierMixin, _BaseStabilizedMLP):
         return class_sample_weight(self.class_weight, y, sample_weight)
 
     def _make_loss(self, accelerator="numpy"):
+        # "auto" is resolved by each fit or partial_fit call, for its training rows (build_or_resume).
+        smoothing = getattr(self, "_label_smoothing", None)
+        if smoothing is None:
+            smoothing = 0.0 if self.label_smoothing == "auto" else self.label_smoothing
         if self._multilabel or len(self.classes_) == 2:
-            return nn.SigmoidCrossEntropy(label_smoothing=self.label_smoothing, accelerator=accelerator)
-        return nn.SoftmaxCrossEntropy(label_smoothing=self.label_smoothing, accelerator=accelerator)
+            return nn.SigmoidCrossEntropy(label_smoothing=smoothing, accelerator=accelerator)
+        return nn.SoftmaxCrossEntropy(label_smoothing=smoothing, accelerator=accelerator)
 
     def _init_output_bias(self, Y, sample_weight):
         # A class absent from these rows (declared by partial_fit's classes=) gets the prior of one pseudo-row

@@ -48,6 +48,8 @@ def build_or_resume(estimator, data, first_pass, incremental):
     n_train = data.X.shape[0] - n_validation
     continued = None if first_pass else getattr(estimator, "_net_spec", None)
     params = resolve_sizes(params, n_train, continued)
+    # The loss of this call (a classifier's _make_loss) reads its resolved label smoothing.
+    estimator._label_smoothing = params.get("label_smoothing")
     normalization = estimator._check_params(params, n_train)
     bin_edges = embedding_bin_edges(params, data.X, data.sample_weight) if first_pass else None
     if first_pass or not incremental:
