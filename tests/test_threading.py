@@ -36,7 +36,7 @@ def recording(monkeypatch):
     return ThreadRecordingAdamW.seen
 
 
-def _fit(hidden=(128,), batch_size=16):
+def _fit(hidden=(128, 128), batch_size=16):
     X, y = make_classification(n_samples=64, n_features=5, random_state=0)
     model = StabilizedMLPClassifier(hidden, batch_size=batch_size, max_iter=1, optimizer="recording", random_state=0)
     return model.fit(X, y)
@@ -51,7 +51,7 @@ def test_user_limit_holds_inside_training_and_after(recording):
 
 def test_small_problem_trains_on_one_thread_and_restores_the_limit(recording):
     before = _blas_threads()
-    assert 16 * 4 * 128 < SMALL_PRODUCT and 16 * 4 * 128**2 > ONE_THREAD_BY_ITSELF
+    assert 16 * 4 * 128 < SMALL_PRODUCT and 16 * 4 * 128**2 > ONE_THREAD_BY_ITSELF  # the (128, 128) product
     _fit()
     assert recording == [1]
     assert _blas_threads() == before
@@ -110,9 +110,9 @@ def _threads_seen_by_prediction(model, X, monkeypatch):
 
 def test_small_prediction_runs_on_one_thread_and_restores_the_limit(monkeypatch):
     X, y = make_classification(n_samples=64, n_features=5, random_state=0)
-    model = StabilizedMLPClassifier((128,), max_iter=1, random_state=0).fit(X, y)
+    model = StabilizedMLPClassifier((128, 128), max_iter=1, random_state=0).fit(X, y)
     before = _blas_threads()
-    assert 10 * 4 * 128**2 > ONE_THREAD_BY_ITSELF
+    assert 10 * 4 * 128**2 > ONE_THREAD_BY_ITSELF  # the (128, 128) product
     threads, predictions = _threads_seen_by_prediction(model, X[:10], monkeypatch)
     assert threads == 1
     assert _blas_threads() == before
@@ -129,6 +129,23 @@ def test_tiny_products_set_no_limit(monkeypatch):
         pass
     with parallel_config(n_jobs=2), _threading.blas_threads(4, 100):
         pass
+
+
+def test_a_wide_input_alone_sets_no_limit(monkeypatch):
+    # One row through the defaults' encoded first layer (320 inputs, 4 members of 100 units): its widest layer
+    # squared would exceed the threshold, its largest product does not.
+    from skstab.neural_network._builders import product_shape
+    from skstab.training import _threading
+
+    X, y = make_classification(n_samples=2000, n_features=20, random_state=0)
+    model = StabilizedMLPClassifier(max_iter=1, random_state=0).fit(X, y)
+    rows, width, multiply_adds = product_shape(model.net_, 1)
+    assert (rows, width, multiply_adds) == (4, 320, 4 * 320 * 100)
+    assert rows * width**2 > ONE_THREAD_BY_ITSELF >= multiply_adds
+    monkeypatch.setattr(_threading, "_ONE_THREAD", None)  # asking for a limit would fail
+    model.predict(X[:1])
+    with pytest.raises(AttributeError):
+        model.predict(X[:3])
 
 
 def test_large_prediction_keeps_the_threads_except_under_parallel_config(monkeypatch):

@@ -190,13 +190,15 @@ def dense_layers(net):
 
 
 def product_shape(net, n_rows):
-    """``(rows, width)`` of the network's matrix products on ``n_rows`` input rows, for the BLAS threading policy.
+    """``(rows, width, multiply_adds)`` of the network's matrix products on ``n_rows`` input rows, for the BLAS policy.
 
-    The rows count every ensemble member's; the width is the widest dense layer's, inputs included.
+    The rows count every ensemble member's; the width is the widest dense
+    layer's, inputs included; ``multiply_adds`` are the largest product's.
     """
     layers = dense_layers(net)
     width = max(max(layer.params["W"].shape) for layer in layers)
-    return n_rows * getattr(layers[0], "n_members", 1), width
+    rows = n_rows * getattr(layers[0], "n_members", 1)
+    return rows, width, rows * max(layer.params["W"].size for layer in layers)
 
 
 def _build_dropout(params, n_train):

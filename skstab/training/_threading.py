@@ -23,9 +23,9 @@ is oversubscription. So:
   (products of 512 rows by 100 units) took 8 ms on two threads and 0.4 ms
   on one, 1,000 rows 16 ms and 2.3 ms;
 * no limit is set where every product is at most :data:`ONE_THREAD_BY_ITSELF`
-  multiply-adds (``rows x widest layer ** 2``), which OpenBLAS computes on one
-  thread by itself: setting and restoring a limit through threadpoolctl took
-  22 us of a 190 us one-row prediction;
+  multiply-adds (``rows x inputs x outputs`` of the largest), which OpenBLAS
+  computes on one thread by itself: setting and restoring a limit through
+  threadpoolctl took 22 us of a 190 us one-row prediction;
 * a limit is only ever lowered, to one thread, for the duration of the call,
   and the previous limits are restored after it: a user's own
   ``threadpoolctl.threadpool_limits`` is respected, never raised.
@@ -64,7 +64,7 @@ def in_joblib_parallelism() -> bool:
     return n_jobs is not None and n_jobs != 1
 
 
-def blas_threads(n_rows: int, width: int):
+def blas_threads(n_rows: int, width: int, multiply_adds: int | None = None):
     """A context manager under which BLAS uses one thread if the policy above says so; else no change.
 
     Parameters
@@ -73,8 +73,13 @@ def blas_threads(n_rows: int, width: int):
         Rows of one matrix product: the batch or the rows predicted at once (times the ensemble members).
     width : int
         Widest layer of the network.
+    multiply_adds : int, default=None
+        Multiply-adds of the largest product (``n_rows`` times a layer's
+        inputs times its outputs); None bounds it by ``n_rows * width ** 2``.
     """
-    if n_rows * width * width <= ONE_THREAD_BY_ITSELF:
+    if multiply_adds is None:
+        multiply_adds = n_rows * width * width
+    if multiply_adds <= ONE_THREAD_BY_ITSELF:
         return contextlib.nullcontext()
     if n_rows * width < SMALL_PRODUCT or in_joblib_parallelism():
         return _ONE_THREAD.hold()
