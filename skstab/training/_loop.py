@@ -265,8 +265,9 @@ def train(
                     # Finite but far worse than the best epoch, or still no better than a constant after a
                     # rollback: return to sound weights and go on with half the rate; the epoch still counts.
                     target = rollback_target(state, settings, start)
-                    net.load_state(target[0])
-                    optimizer.load_state_dict(target[1])
+                    net_state, optimizer_state = target
+                    net.load_state(net_state)
+                    optimizer.load_state_dict(optimizer_state)
                     if not recover(net, optimizer, result, state, settings, epoch, failure):
                         break
                     if target is start:

@@ -64,7 +64,7 @@ def in_joblib_parallelism() -> bool:
     return n_jobs is not None and n_jobs != 1
 
 
-def blas_threads(n_rows: int, width: int, multiply_adds: int | None = None):
+def blas_threads(n_rows: int, width: int, multiply_adds: int):
     """A context manager under which BLAS uses one thread if the policy above says so; else no change.
 
     Parameters
@@ -73,12 +73,9 @@ def blas_threads(n_rows: int, width: int, multiply_adds: int | None = None):
         Rows of one matrix product: the batch or the rows predicted at once (times the ensemble members).
     width : int
         Widest layer of the network.
-    multiply_adds : int, default=None
-        Multiply-adds of the largest product (``n_rows`` times a layer's
-        inputs times its outputs); None bounds it by ``n_rows * width ** 2``.
+    multiply_adds : int
+        Multiply-adds of the largest product (``n_rows`` times a layer's inputs times its outputs).
     """
-    if multiply_adds is None:
-        multiply_adds = n_rows * width * width
     if multiply_adds <= ONE_THREAD_BY_ITSELF:
         return contextlib.nullcontext()
     if n_rows * width < SMALL_PRODUCT or in_joblib_parallelism():
