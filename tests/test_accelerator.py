@@ -150,6 +150,8 @@ def test_piecewise_linear_dense_kernels_match_numpy(members, dtype):
         np.testing.assert_allclose(dX_fused[1:], dX_ref[1:], **_summed(dtype, dX_ref))
         for net in nets.values():
             net.params -= 0.1 * net.grads
+    # Steps of 0.1 times gradients near 30 amplify float32's rounding: infer on the same parameters.
+    nets["numba"].params[:] = nets["numpy"].params
     reference = nets["numpy"].infer(X)
     np.testing.assert_allclose(nets["numba"].infer(X), reference, **_summed(dtype, reference))
 

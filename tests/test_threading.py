@@ -66,9 +66,9 @@ def test_large_problem_keeps_the_threads(recording):
 
 def _threads_under_policy():
     """In a worker: whether joblib parallelism is seen, and the BLAS threads a large training product gets."""
-    from skstab.training._threading import blas_threads, in_joblib_parallelism
+    from skstab.training._threading import compute_threads, in_joblib_parallelism
 
-    with blas_threads(1024, 1024, 1024**3):
+    with compute_threads(1024, 1024, 1024**3):
         return in_joblib_parallelism(), _blas_threads()
 
 
@@ -125,9 +125,9 @@ def test_tiny_products_set_no_limit(monkeypatch):
 
     monkeypatch.setattr(_threading, "_ONE_THREAD", None)
     assert 4 * 100**2 <= ONE_THREAD_BY_ITSELF
-    with _threading.blas_threads(4, 100, 4 * 100**2):  # one row through the default 4-member network of 100 units
+    with _threading.compute_threads(4, 100, 4 * 100**2):  # one row through the default 4-member network of 100 units
         pass
-    with parallel_config(n_jobs=2), _threading.blas_threads(4, 100, 4 * 100**2):
+    with parallel_config(n_jobs=2), _threading.compute_threads(4, 100, 4 * 100**2):
         pass
 
 

@@ -20,7 +20,7 @@ from ..nn._sequential import INFER_CHUNK_ROWS
 from ..preprocessing._quantiles import fit_quantile_scaling, quantile_scale
 from ..preprocessing._scaling import fit_input_scaling, scale_inputs
 from ..training._state import state_as_builtins, state_from_builtins
-from ..training._threading import blas_threads
+from ..training._threading import compute_threads
 from ..utils._accelerator import ACCELERATORS, resolve_accelerator
 from ..utils._doc_links import DocLinkMixin
 from ..utils._inputs import check_finite_outputs, check_normal_range, check_range
@@ -313,7 +313,7 @@ class _BaseStabilizedMLP(
         X = prediction_inputs(self, X)
         dtype = self.net_.params.dtype
         rows = min(X.shape[0], INFER_CHUNK_ROWS)  # the network's products take this many rows at a time
-        with np.errstate(over="ignore", invalid="ignore"), blas_threads(*product_shape(self.net_, rows)):
+        with np.errstate(over="ignore", invalid="ignore"), compute_threads(*product_shape(self.net_, rows)):
             # Scaled in chunks, so prediction never holds a scaled copy of all of X.
             Z = np.concatenate(
                 [

@@ -14,7 +14,7 @@ from ..training._batching import updates_per_epoch
 from ..training._fit_check import check_fit, constant_loss
 from ..training._loop import train
 from ..training._state import Run, Settings, TrainingState
-from ..training._threading import blas_threads
+from ..training._threading import compute_threads
 from ._builders import (
     build_network,
     build_optimizer,
@@ -151,7 +151,7 @@ def train_run(estimator, run, data, incremental, tasks=None, epoch_offset=0):
     if tasks is not None:
         on_epoch_end = tasks.epoch_hook(lambda record: fitted_attributes(estimator, run, record, X, sample_weight))
     # The end-of-fit check runs under the same limit as the loop, whose own inference passes take as many rows.
-    with verbosity(estimator.verbose), blas_threads(*product_shape(run.net, min(run.batch_size, X.shape[0]))):
+    with verbosity(estimator.verbose), compute_threads(*product_shape(run.net, min(run.batch_size, X.shape[0]))):
         result = train(
             run.net,
             estimator._make_loss(run.accelerator),

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..utils._accelerator import AcceleratedMixin, check_accelerator, fusable
+from ..utils._threads import run_units
 from ._base import Layer
 from ._dense import Dense
 from ._embeddings import _dense
@@ -57,6 +58,13 @@ class _FusedCache(NamedTuple):
 
 def _fusable_follower(layer):
     return type(layer) is Dense or (type(layer) is BatchEnsembleDense and layer.first)
+
+
+def _run(kernel, n_units, work, *args):
+    """Run ``kernel`` (of :mod:`._piecewise_fused`) over its units, on the threads the caller allows."""
+    from . import _piecewise_fused as kernels
+
+    run_units(kernel, kernels.PARALLEL[kernel], n_units, work, *args)
 
 
 class PiecewiseLinearEncoding(AcceleratedMixin, Layer):
@@ -218,19 +226,29 @@ class PiecewiseLinearEncoding(AcceleratedMixin, Layer):
         r = p["r"] if members else np.ones((1, W.shape[0]), W.dtype)
         counts, offsets = self._bin_tables()
 
+        k = b.shape[0]
+
         def tables(W, r, s, scale):
             folded = fold_members(W, r, s * scale)
-            kernels.feature_prefix_sums(folded, offsets, counts)
+            _run(kernels.feature_prefix_sums, k * len(counts), folded.size, folded, offsets, counts)
             return folded
 
         summed = self._derived("tables", (W, r, s, scale), tables)
         bins = np.empty(X.shape, dtype=np.intp)
         fractions = np.empty(X.shape, dtype=W.dtype)
-        kernels.locate_bins(X, self.buffers["left"], self.buffers["inverse_width"], counts, bins, fractions)
-        Y = np.empty((b.shape[0] * X.shape[0], W.shape[1]), dtype=W.dtype)
-        kernels.piecewise_dense_infer(bins, fractions, offsets, summed, b * scale + shift, Y)
+        self._locate_bins(X, counts, bins, fractions)
+        Y = np.empty((k * X.shape[0], W.shape[1]), dtype=W.dtype)
+        units, work = k * kernels.n_row_blocks(X.shape[0]), Y.size * X.shape[1]
+        _run(kernels.piecewise_dense_infer, units, work, bins, fractions, offsets, summed, b * scale + shift, Y)
         average = getattr(follower, "average", None)
         return Y if average is None else ensemble_average(Y, follower.n_members, average)
+
+    def _locate_bins(self, X, counts, bins, fractions):
+        from . import _piecewise_fused as kernels
+
+        left, inverse_width = self.buffers["left"], self.buffers["inverse_width"]
+        work = X.size * left.shape[1]
+        _run(kernels.locate_bins, X.shape[0], work, X, left, inverse_width, counts, bins, fractions)
 
     def _bin_tables(self):
         """``(counts, offsets)``: each feature's number of bins and its first column in the output."""
@@ -256,12 +274,29 @@ class PiecewiseLinearEncoding(AcceleratedMixin, Layer):
         counts, offsets = self._bin_tables()
         bins = self._workspace("bins", (n, d), np.intp)
         fractions = self._workspace("fractions", (n, d), dtype)
-        kernels.locate_bins(X, self.buffers["left"], self.buffers["inverse_width"], counts, bins, fractions)
+        self._locate_bins(X, counts, bins, fractions)
         r, s, b = self._follower_arrays(follower, k, h)
         Y = follower._workspace("Y", (k * n, h), dtype)
         product = follower._workspace("product", (k * n, h), dtype) if members else Y
         prefix = self._workspace("prefix", (k,) + W.shape, dtype)
-        kernels.piecewise_dense_forward(bins, fractions, offsets, counts, W, r, s, b, members, prefix, product, Y)
+        _run(kernels.member_prefix, k * d, prefix.size, W, r, members, offsets, counts, prefix)
+        units, work = k * kernels.n_row_blocks(n), Y.size * d
+        _run(
+            kernels.piecewise_dense_forward,
+            units,
+            work,
+            bins,
+            fractions,
+            offsets,
+            W,
+            r,
+            s,
+            b,
+            members,
+            prefix,
+            product,
+            Y,
+        )
         self._cache = _FusedCache(follower, bins, fractions, product)
         return Y
 
@@ -278,14 +313,38 @@ class PiecewiseLinearEncoding(AcceleratedMixin, Layer):
         r, s, _ = self._follower_arrays(follower, k, h)
         empty = W[:0, :0]
         dr, ds = (grads["r"], grads["s"]) if members else (empty, empty)
-        dproduct = self._workspace("dproduct", dY.shape, dY.dtype) if members else dY
         spread = self._workspace("prefix", (k,) + W.shape, W.dtype)
-        kernels.piecewise_dense_backward(
-            dY, bins, fractions, offsets, counts, W, r, s, product, members,
-            grads["W"], dr, ds, grads["b"].reshape(k, h), dproduct, spread,
-        )  # fmt: skip
+        _run(
+            kernels.piecewise_dense_spread,
+            k * len(counts),
+            dY.size * len(counts),
+            dY,
+            bins,
+            fractions,
+            offsets,
+            counts,
+            spread,
+        )
+        db = grads["b"].reshape(k, h)
+        _run(
+            kernels.piecewise_dense_finish,
+            W.shape[0] + k,
+            spread.size + dY.size,
+            dY,
+            W,
+            r,
+            s,
+            product,
+            members,
+            spread,
+            grads["W"],
+            dr,
+            ds,
+            db,
+        )
         if not need_input_grad:
             return None
+        dproduct = (dY.reshape(k, -1, h) * s[:, None, :]).reshape(dY.shape) if members else dY
         inverse_width = self.buffers["inverse_width"]
         return kernels.piecewise_dense_input_grad(dproduct, bins, offsets, inverse_width, W, r, members)
 

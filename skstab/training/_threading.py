@@ -1,4 +1,4 @@
-"""How many BLAS threads training and prediction use.
+"""How many threads training and prediction use: BLAS's, and the numba kernels'.
 
 The matrix products of a minibatch are small: at 32 rows by 256 units a
 product takes tens of microseconds, and waking a second BLAS thread for each
@@ -42,10 +42,23 @@ pool is running (observed with OpenBLAS 0.3.31; see joblib/threadpoolctl#205):
 thread-based parallelism (``prefer="threads"``) is therefore best combined
 with ``threadpool_limits(1)`` around it, while process workers (joblib's
 default, loky) get one thread reliably.
+
+The numba kernels of the piecewise-linear encoding split their work by
+ensemble member, feature and block of rows (:mod:`skstab.utils._threads`),
+with results identical bit for bit however many threads run them. Unlike a
+BLAS product, one such kernel call is large enough for threads to pay even
+at a batch of 128 rows. They use more than one thread only where that cannot
+oversubscribe the machine: outside joblib parallelism, never more threads
+than BLAS is allowed before this policy lowers it (so a user's
+``threadpool_limits(1)`` holds them to one too), and only on cores found
+idle when the call starts (:func:`idle_cores`). Two fits started side by
+side in two processes thus see each other and keep to one thread each.
 """
 
 import contextlib
 import threading
+
+from ..utils._threads import available_cores, kernel_threads
 
 #: Product rows x widest layer below which training and prediction get one BLAS thread.
 SMALL_PRODUCT = 1_048_576
@@ -64,8 +77,24 @@ def in_joblib_parallelism() -> bool:
     return n_jobs is not None and n_jobs != 1
 
 
-def blas_threads(n_rows: int, width: int, multiply_adds: int):
-    """A context manager under which BLAS uses one thread if the policy above says so; else no change.
+def idle_cores() -> int:
+    """The cores of this process's affinity that no other runnable thread of the machine occupies right now.
+
+    Read from the count of runnable threads in ``/proc/loadavg``, which
+    includes the calling one; where the system has no such file, every
+    available core counts as idle.
+    """
+    cores = available_cores()
+    try:
+        with open("/proc/loadavg") as file:
+            runnable = int(file.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return cores
+    return max(1, min(cores, cores - runnable + 1))
+
+
+def compute_threads(n_rows: int, width: int, multiply_adds: int):
+    """A context manager under which BLAS and the numba kernels use as many threads as the policy above says.
 
     Parameters
     ----------
@@ -78,9 +107,13 @@ def blas_threads(n_rows: int, width: int, multiply_adds: int):
     """
     if multiply_adds <= ONE_THREAD_BY_ITSELF:
         return contextlib.nullcontext()
-    if n_rows * width < SMALL_PRODUCT or in_joblib_parallelism():
-        return _ONE_THREAD.hold()
-    return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    parallel = in_joblib_parallelism()
+    threads = 1 if parallel else min(idle_cores(), _ONE_THREAD.allowed())
+    if n_rows * width < SMALL_PRODUCT or parallel:
+        stack.enter_context(_ONE_THREAD.hold())
+    stack.enter_context(kernel_threads(threads))
+    return stack
 
 
 class _SharedSingleThread:
@@ -99,14 +132,29 @@ class _SharedSingleThread:
         self._libraries = None
         self._before = ()
 
+    def _blas_libraries(self):
+        if self._libraries is None:
+            from threadpoolctl import ThreadpoolController
+
+            self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        return self._libraries
+
+    def allowed(self):
+        """The fewest threads any BLAS library is allowed, not counting a hold of this policy's own."""
+        with self._lock:
+            counts = (
+                [threads for _, threads in self._before]
+                if self._holders
+                else [library.get_num_threads() for library in self._blas_libraries()]
+            )
+        counts = [threads for threads in counts if threads is not None]
+        return min(counts) if counts else available_cores()
+
     @contextlib.contextmanager
     def hold(self):
         with self._lock:
             if self._holders == 0:
-                if self._libraries is None:
-                    from threadpoolctl import ThreadpoolController
-
-                    self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+                self._blas_libraries()
                 self._before = [(library, library.get_num_threads()) for library in self._libraries]
                 for library, _ in self._before:
                     library.set_num_threads(1)
