@@ -91,8 +91,8 @@ def test_concurrent_fits_in_threads_match_a_fit_alone():
         np.testing.assert_allclose(result, proba, rtol=1e-12, atol=1e-14)
 
 
-def _allowed_kernel_threads():
-    with _threading.compute_threads(128 * 4, 1024, 128 * 4 * 1024 * 100):
+def _allowed_kernel_threads(rows=128 * 4, width=1024):
+    with _threading.compute_threads(rows, width, rows * width * 100):
         return _threads._THREADS.get()
 
 
@@ -101,6 +101,12 @@ def test_the_policy_allows_idle_cores_only(monkeypatch):
     assert _allowed_kernel_threads() == min(2, _threading._ONE_THREAD.allowed())
     monkeypatch.setattr(_threading, "idle_cores", lambda: 1)  # another process keeps a core busy
     assert _allowed_kernel_threads() == 1
+
+
+def test_the_kernels_threads_never_run_beside_blass(monkeypatch):
+    monkeypatch.setattr(_threading, "idle_cores", lambda: 2)
+    assert 1024 * 1024 >= _threading.SMALL_PRODUCT  # BLAS keeps its threads for products this large
+    assert _allowed_kernel_threads(rows=1024, width=1024) == 1
 
 
 def test_the_policy_follows_the_users_limit_and_joblib(monkeypatch):

@@ -51,8 +51,11 @@ at a batch of 128 rows. They use more than one thread only where that cannot
 oversubscribe the machine: outside joblib parallelism, never more threads
 than BLAS is allowed before this policy lowers it (so a user's
 ``threadpool_limits(1)`` holds them to one too), and only on cores found
-idle when the call starts (:func:`idle_cores`). Two fits started side by
-side in two processes thus see each other and keep to one thread each.
+idle when the call starts (:func:`idle_cores`), and only where BLAS runs on
+one thread (OpenMP's threads wait spinning after a kernel: beside BLAS on
+two threads an update of a (256, 256) network took three times as long).
+Two fits started side by side in two processes thus see each other and keep
+to one thread each.
 """
 
 import contextlib
@@ -109,8 +112,10 @@ def compute_threads(n_rows: int, width: int, multiply_adds: int):
         return contextlib.nullcontext()
     stack = contextlib.ExitStack()
     parallel = in_joblib_parallelism()
-    threads = 1 if parallel else min(idle_cores(), _ONE_THREAD.allowed())
-    if n_rows * width < SMALL_PRODUCT or parallel:
+    blas_alone = n_rows * width < SMALL_PRODUCT or parallel
+    # The kernels' threads never run beside BLAS's: OpenMP's spin after a kernel and slow BLAS's down.
+    threads = min(idle_cores(), _ONE_THREAD.allowed()) if blas_alone and not parallel else 1
+    if blas_alone:
         stack.enter_context(_ONE_THREAD.hold())
     stack.enter_context(kernel_threads(threads))
     return stack
