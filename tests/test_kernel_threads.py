@@ -118,5 +118,14 @@ def test_the_policy_follows_the_users_limit_and_joblib(monkeypatch):
     assert _threads._THREADS.get() == 1  # restored after the call
 
 
-def test_idle_cores_counts_this_thread_as_its_own():
-    assert 1 <= _threading.idle_cores() <= _threads.available_cores()
+@pytest.mark.parametrize(("runnable", "idle"), [(1, 2), (2, 1), (5, 1)])
+def test_idle_cores_counts_the_other_runnable_threads(tmp_path, monkeypatch, runnable, idle):
+    monkeypatch.setattr(_threading, "available_cores", lambda: 2)
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text(f"0.52 0.61 0.70 {runnable}/111 14021\n")  # the caller is one of the runnable threads
+    assert _threading.idle_cores(loadavg) == idle
+
+
+def test_idle_cores_without_a_load_file_counts_every_core(tmp_path, monkeypatch):
+    monkeypatch.setattr(_threading, "available_cores", lambda: 2)
+    assert _threading.idle_cores(tmp_path / "missing") == 2

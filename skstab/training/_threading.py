@@ -80,16 +80,16 @@ def in_joblib_parallelism() -> bool:
     return n_jobs is not None and n_jobs != 1
 
 
-def idle_cores() -> int:
+def idle_cores(loadavg="/proc/loadavg") -> int:
     """The cores of this process's affinity that no other runnable thread of the machine occupies right now.
 
-    Read from the count of runnable threads in ``/proc/loadavg``, which
+    Read from the count of runnable threads in ``loadavg`` (Linux's), which
     includes the calling one; where the system has no such file, every
     available core counts as idle.
     """
     cores = available_cores()
     try:
-        with open("/proc/loadavg") as file:
+        with open(loadavg) as file:
             runnable = int(file.read().split()[3].split("/")[0])
     except (OSError, ValueError, IndexError):
         return cores
