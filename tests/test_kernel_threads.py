@@ -16,14 +16,18 @@ pytest.importorskip("numba")
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-def _fit_digits(threads):
+def _fit():
     """A default classifier on digits (1,797 rows x 64 pixels: the encoded, 4-member recipe) for 3 epochs."""
     X, y = load_digits(return_X_y=True)
-    model = StabilizedMLPClassifier(max_iter=3, accelerator="numba", random_state=0)
+    model = StabilizedMLPClassifier(max_iter=3, accelerator="numba", random_state=0).fit(X, y)
+    return model, model.predict_proba(X)
+
+
+def _fit_digits(threads):
+    """:func:`_fit` as the policy runs it with ``threads`` idle cores."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_threading, "idle_cores", lambda: threads)  # what the policy would see on a quiet machine
-        model.fit(X, y)
-        return model, model.predict_proba(X)
+        patch.setattr(_threading, "idle_cores", lambda: threads)
+        return _fit()
 
 
 @pytest.fixture
@@ -78,13 +82,16 @@ def test_concurrent_fits_in_threads_match_a_fit_alone():
     results = [None, None]
 
     def fit(slot):
-        results[slot] = _fit_digits(2)[1]
+        results[slot] = _fit()[1]
 
     workers = [threading.Thread(target=fit, args=(slot,)) for slot in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    # Patched once around both threads: a patch undone from two threads at once could leak.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_threading, "idle_cores", lambda: 2)
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
     # The kernels give the same bits on any number of threads; BLAS may not (while one fit holds it to one
     # thread the other's large products run on one too), so the fits agree to rounding, not bit for bit.
     for result in results:
