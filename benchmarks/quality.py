@@ -42,10 +42,12 @@ variants run ``--seeds`` seeds; the other models ``--competitor-seeds``
 (default: as many), seeds 0.. of the same folds. Per table the models are
 ranked by mean score (1 = best, ties share their mean rank, a failed model
 ranks last); a model wins a table when its mean score is the best (ties win
-for each). The summary gives, per model, the mean score, mean rank, wins, mean
-fit seconds of one fit, the seed noise (mean over tables of the std over
-seeds; "-" with one seed), and the fits that failed or raised a
-ConvergenceWarning, over all tables, over the tables with at least 1,500 rows
+for each). A second table gives each model's mean fit seconds per table and
+each skstab model's as a multiple of scikit-learn's MLP's. The summary gives,
+per model, the mean score, mean rank, wins, mean fit seconds of one fit
+(and, below it, skstab's mean over scikit-learn's mean), the seed noise
+(mean over tables of the std over seeds; "-" with one seed), and the fits
+that failed or raised a ConvergenceWarning, over all tables, over the tables with at least 1,500 rows
 (before the cap) and over the tables with categorical columns. Every warning
 is silenced and counted. Fit seconds are wall time on whatever else the
 machine runs: compare them within one run.
@@ -203,6 +205,32 @@ def format_per_table(cells, noisy):
     return format_table(header, rows, left=2)
 
 
+def fit_time_ratios(cells, models, tables):
+    """Per skstab model: its mean fit seconds over ``tables`` divided by scikit-learn's MLP's (a ratio of means)."""
+    sklearn = mean_or_none(cells[t]["sklearn"]["fit_time_s"] for t in tables)
+    ratios = {}
+    for name, (library, _) in models.items():
+        seconds = mean_or_none(cells[t][name]["fit_time_s"] for t in tables)
+        if library == "skstab" and seconds is not None and sklearn:
+            ratios[name] = seconds / sklearn
+    return ratios
+
+
+def format_fit_times(cells, models):
+    """Per table: each model's mean fit seconds, and each skstab model's as a multiple of scikit-learn's MLP's."""
+    names = list(next(iter(cells.values())))
+    relative = [name for name in names if models[name][0] == "skstab"]
+    header = ["table", "rows", *names, *(f"{name} x" for name in relative)]
+    rows = []
+    for table, by_model in cells.items():
+        seconds = {name: by_model[name]["fit_time_s"] for name in names}
+        sklearn = seconds["sklearn"]
+        ratios = [seconds[name] / sklearn if seconds[name] and sklearn else None for name in relative]
+        times = [fmt(value, 2) for value in [*seconds.values(), *ratios]]
+        rows.append([table, f"{table_facts(table)['rows']:,}", *times])
+    return format_table(header, rows)
+
+
 def format_overall(summary):
     header = ["model", "mean score", "mean rank", "wins", "mean fit s", "seed std", "failed", "warned"]
     rows = [
@@ -320,12 +348,16 @@ def main(argv=None):
         f"wall time on a machine that may be busy.\n"
     )
     print(format_per_table(cells, noisy))
+    print("\nMean fit seconds of one fit per table (x = multiple of scikit-learn's MLP's, in the same run):")
+    print(format_fit_times(cells, models))
     for key, (label, tables) in subsets.items():
         print(
             f"\nOver the {len(tables)} {label} (rank per table by mean score, 1 = best; wins = tables "
             "where the model scores best; seed std = mean over tables of the std over seeds):"
         )
         print(format_overall(summaries[key]))
+        ratios = fit_time_ratios(cells, models, tables)
+        print("mean fit time / scikit-learn's MLP's: " + ", ".join(f"{n} {r:.2f}" for n, r in ratios.items()))
     write_json(
         args.output,
         {
@@ -343,6 +375,7 @@ def main(argv=None):
             "overall": summaries["all"],
             "subsets": {key: tables for key, (_, tables) in subsets.items()},
             "summaries": summaries,
+            "fit_time_ratios": {key: fit_time_ratios(cells, models, tables) for key, (_, tables) in subsets.items()},
             "runs": records,
         },
     )
