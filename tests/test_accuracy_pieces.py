@@ -24,6 +24,7 @@ from skstab.nn import (
     SoftmaxCrossEntropy,
 )
 from skstab.optim import SGD, Adam, AdamW, RMSProp
+from skstab.utils._accelerator import numba_available
 
 PIECES = {
     "off": {},
@@ -43,6 +44,9 @@ PIECES = {
     },
 }
 COMMON = {"hidden_layer_sizes": (16, 16), "max_iter": 4, "random_state": 0}
+
+#: The dropout paths to test: numba's only where it is installed.
+ACCELERATORS = ["numpy", *(["numba"] if numba_available() else [])]
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +162,9 @@ def test_invalid_piece_parameters_are_refused(params, match, classification):
 # -- dropout -------------------------------------------------------------------------------
 
 
-def test_dropout_inference_is_the_expectation_of_training(rng):
-    layer = Dropout(0.3)
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_dropout_inference_is_the_expectation_of_training(rng, accelerator):
+    layer = Dropout(0.3, accelerator=accelerator)
     layer.build(5, rng)
     X = rng.normal(size=(4, 5))
     inferred = layer.infer(X)
@@ -171,14 +176,55 @@ def test_dropout_inference_is_the_expectation_of_training(rng):
     np.testing.assert_allclose(draws.mean(axis=0), inferred, atol=0.05 * np.abs(X).max())
 
 
-def test_dropout_reuses_its_workspace(rng):
-    layer = Dropout(0.5)
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_dropout_reuses_its_workspace(rng, accelerator):
+    layer = Dropout(0.5, accelerator=accelerator)
     layer.build(3, rng)
     X = rng.normal(size=(8, 3))
     first = layer.forward(X, training=True)
     second = layer.forward(X, training=True)
     assert first is second  # same workspace, a new mask
     assert layer.backward(np.ones_like(X)) is layer.backward(np.ones_like(X))
+
+
+def _hashed_mask_reference(shape, key, rate, dtype):
+    """The numba kernel's mask, from its formula in numpy's wrapping unsigned arithmetic."""
+    low32 = np.uint64(0xFFFFFFFF)
+
+    def fmix32(x):
+        x = (x ^ (x >> np.uint64(16))) * np.uint64(0x85EBCA6B) & low32
+        x = (x ^ (x >> np.uint64(13))) * np.uint64(0xC2B2AE35) & low32
+        return x ^ (x >> np.uint64(16))
+
+    positions = np.arange(np.prod(shape), dtype=np.uint64).reshape(shape)
+    spread = (positions * np.uint64(0x9E3779B9) + np.uint64(key & 0xFFFFFFFF)) & low32
+    hashed = fmix32(fmix32(spread) ^ np.uint64(key >> 32))
+    kept = hashed >= np.uint64(round(rate * 2**32))
+    return np.where(kept, dtype(1.0 / (1.0 - rate)), dtype(0.0)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_numba_mask_is_its_hash_and_has_the_rate(rng, dtype):
+    pytest.importorskip("numba")
+    layer = Dropout(0.1, accelerator="numba")
+    layer.build(100, np.random.default_rng(7))
+    keys = np.random.default_rng(int(np.random.default_rng(7).integers(2**63 - 1))).bit_generator
+    X = rng.normal(size=(512, 100)).astype(dtype)
+    masks = []
+    for _ in range(3):
+        Y = layer.forward(X, training=True)
+        expected = _hashed_mask_reference(X.shape, keys.random_raw(), 0.1, dtype)
+        np.testing.assert_array_equal(layer._cache, expected)
+        np.testing.assert_array_equal(Y, X * expected)
+        masks.append(expected > 0)
+    kept = np.stack(masks)
+    # 153,600 draws: the kept share is within five standard deviations of 0.9, and neither the masks of
+    # two batches nor neighbouring values in a row are correlated beyond what chance gives.
+    assert abs(kept.mean() - 0.9) < 5 * np.sqrt(0.09 / kept.size)
+    limit = 5 / np.sqrt(X.size)
+    assert abs(np.corrcoef(kept[0].ravel(), kept[1].ravel())[0, 1]) < limit
+    assert abs(np.corrcoef(kept[0][:, :-1].ravel(), kept[0][:, 1:].ravel())[0, 1]) < limit
+    np.testing.assert_array_equal(layer.backward(np.ones_like(X)), layer._cache)
 
 
 def test_dropout_flat_cos_schedule(rng):
@@ -195,8 +241,9 @@ def test_dropout_flat_cos_schedule(rng):
         Dropout(0.4, schedule="flat_cos")
 
 
-def test_dropout_masks_are_seeded_and_survive_pickling():
-    a, b = Dropout(0.5), Dropout(0.5)
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_dropout_masks_are_seeded_and_survive_pickling(accelerator):
+    a, b = Dropout(0.5, accelerator=accelerator), Dropout(0.5, accelerator=accelerator)
     a.build(4, np.random.default_rng(3))
     b.build(4, np.random.default_rng(3))
     X = np.ones((6, 4))

@@ -317,13 +317,16 @@ def test_dataframe_feature_names_reach_the_scale_warning():
 
 def test_exploding_loss_returns_to_the_best_epoch_at_half_the_rate():
     # At a learning rate of 1.5 the loss climbs while every number stays finite;
-    # each time, training returns to its best epoch and halves the rate. The
-    # climb overshoots the explosion margin by half of it with either
-    # accelerator, so the last bits another CPU's kernels change cannot hide it
-    # (at a rate of 1 the climb came within 1% of the margin).
+    # each time, training returns to its best epoch and halves the rate. With
+    # this seed the climb of epoch 5 overshoots the explosion margin by 13% with
+    # either accelerator, whose losses agree to 1e-6 up to there, so the last
+    # bits another CPU's kernels change cannot hide it. Dropout is off: numpy and
+    # numba draw different masks, and at this rate most seeds of either end in a
+    # network that predicts a constant instead (seeds 1 to 16 were tried).
     X, y = load_digits(return_X_y=True)
     X, X_test, y, y_test = train_test_split(X, y, random_state=0)
-    model = make_pipeline(FeatureAligner(), StabilizedMLPClassifier(learning_rate_init=1.5, random_state=1))
+    estimator = StabilizedMLPClassifier(learning_rate_init=1.5, dropout=0.0, random_state=3)
+    model = make_pipeline(FeatureAligner(), estimator)
     with pytest.warns(DivergenceRecoveryWarning, match="exploding loss"):
         model.fit(X, y)
     est = model[-1]

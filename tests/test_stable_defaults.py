@@ -10,7 +10,7 @@ from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.model_selection import train_test_split
 
 from skstab import StabilizedMLPClassifier, StabilizedMLPRegressor
-from skstab.exceptions import DivergenceError, InferenceMismatchWarning
+from skstab.exceptions import DivergenceError, DivergenceRecoveryWarning, InferenceMismatchWarning
 from skstab.nn import BatchNorm, Dense, ReLU, Sequential
 from skstab.preprocessing._scaling import SMOOTH_CLIP_BOUND, robust_statistics, smooth_clip, standard_statistics
 
@@ -211,18 +211,21 @@ def test_plateau_stopping_is_still_available():
 @pytest.mark.parametrize("learning_rate_init", [10.0, 100.0])
 def test_a_diverging_fit_trains_or_raises(learning_rate_init):
     # After a rollback the rate keeps falling until an epoch beats the constant prediction (issue 21): the fit
-    # trains (0.896 at a rate of 10, on its third run, at an eighth of the rate; chance is 0.1) or, with the
-    # budget spent, raises; it never returns a chance-level model.
+    # trains, saying that it recovered, or, with the budget spent, raises; it never returns a chance-level model
+    # (chance is 0.1). How well it trains at such rates depends on the trajectory: at a rate of 10, seeds 0 to 5
+    # scored 0.33 to 0.97 on either accelerator, each on its third run, at an eighth of the rate or less.
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             model = StabilizedMLPClassifier(learning_rate_init=learning_rate_init, random_state=0).fit(X_train, y_train)
         except DivergenceError as error:
             assert "Lower learning_rate_init" in str(error)
             return
-    assert model.score(X_test, y_test) >= 0.85
+    assert any(issubclass(warning.category, DivergenceRecoveryWarning) for warning in caught)
+    assert model.recoveries_
+    assert model.score(X_test, y_test) >= 0.3
 
 
 def test_a_healthy_fit_does_not_warn():

@@ -203,12 +203,13 @@ def product_shape(net, n_rows):
 
 def _build_dropout(params, n_train):
     """The dropout layer of a hidden block; a scheduled rate runs over the planned training batches."""
+    accelerator = params["accelerator"]
     if params["dropout_schedule"] == "constant":
-        return nn.Dropout(params["dropout"])
+        return nn.Dropout(params["dropout"], accelerator=accelerator)
     if n_train is None:
         raise ValueError("A scheduled dropout rate needs the number of training rows (n_train).")
     n_steps = len(batch_bounds(n_train, params["batch_size"])) * params["max_iter"]
-    return nn.Dropout(params["dropout"], schedule=params["dropout_schedule"], n_steps=n_steps)
+    return nn.Dropout(params["dropout"], schedule=params["dropout_schedule"], n_steps=n_steps, accelerator=accelerator)
 
 
 def build_schedule(params, steps_per_epoch):

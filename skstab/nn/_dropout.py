@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..utils._accelerator import AcceleratedMixin, check_accelerator, fusable
 from ..utils._checks import check_int, check_real
 from ._base import Layer
 
@@ -16,7 +17,7 @@ DROPOUT_SCHEDULES = {
 }
 
 
-class Dropout(Layer):
+class Dropout(AcceleratedMixin, Layer):
     """Inverted dropout: in training, zero each value with probability ``rate`` and scale the rest by ``1/(1-rate)``.
 
     At inference the layer is the identity: the scaling in training makes
@@ -36,6 +37,12 @@ class Dropout(Layer):
         Planned number of training batches (forward passes with
         ``training=True``); required by ``"flat_cos"``. Past it the rate
         stays at the schedule's final value.
+    accelerator : {"numpy", "numba", "auto"}, default="numpy"
+        ``"numba"`` (``"auto"`` where numba is installed) computes the mask
+        and the output in one pass, each value's decision hashed from its
+        position and a key drawn per batch, about three times faster than
+        numpy's generator; the masks then differ from numpy's, with the
+        same distribution.
 
     Attributes
     ----------
@@ -46,10 +53,10 @@ class Dropout(Layer):
 
     Notes
     -----
-    The masks are drawn from a generator derived, at :meth:`build`, from the
-    one given there, so a seeded network drops the same values every run; the
-    generator is pickled with the layer. Masks are written into a reused
-    workspace, so training allocates nothing per batch.
+    The masks (with numba, their keys) are drawn from a generator derived, at
+    :meth:`build`, from the one given there, so a seeded network drops the
+    same values every run; the generator is pickled with the layer. Masks are
+    written into a reused workspace, so training allocates nothing per batch.
 
     Examples
     --------
@@ -67,7 +74,9 @@ class Dropout(Layer):
     #: Set by :meth:`Sequential.without_dropout`: training-mode passes then leave the input as it is.
     suspended = False
 
-    def __init__(self, rate: float, *, schedule: str = "constant", n_steps: int | None = None):
+    def __init__(
+        self, rate: float, *, schedule: str = "constant", n_steps: int | None = None, accelerator: str = "numpy"
+    ):
         super().__init__()
         self.rate = check_real("rate", rate, low=0.0, high=1.0, high_open=True)
         if schedule not in DROPOUT_SCHEDULES:
@@ -76,6 +85,7 @@ class Dropout(Layer):
             raise ValueError(f"Invalid n_steps: None (schedule={schedule!r} needs the planned number of batches)")
         self.schedule = schedule
         self.n_steps = None if n_steps is None else check_int("n_steps", n_steps, low=1)
+        self.accelerator = check_accelerator(accelerator)
         self._rng = None
 
     def _init_params(self, n_in, rng):
@@ -104,12 +114,21 @@ class Dropout(Layer):
             self._cache = None
             return X
         mask = self._workspace("mask", X.shape, X.dtype)
+        Y = self._workspace("Y", X.shape, X.dtype)
+        self._cache = mask
+        if self._uses_numba() and fusable(X):
+            from ._fused import dropout_forward
+
+            key = self._rng.bit_generator.random_raw()
+            threshold = min(round(rate * 2.0**32), 2**32 - 1)
+            halves = np.uint64(key & 0xFFFFFFFF), np.uint64(key >> 32)
+            dropout_forward(X, *halves, np.uint64(threshold), 1.0 / (1.0 - rate), mask, Y)
+            return Y
         self._rng.random(out=mask, dtype=X.dtype)
         # The kept values (probability 1 - rate) become 1 / (1 - rate), the others 0.
         np.greater_equal(mask, rate, out=mask)
         mask *= 1.0 / (1.0 - rate)
-        self._cache = mask
-        return np.multiply(X, mask, out=self._workspace("Y", X.shape, X.dtype))
+        return np.multiply(X, mask, out=Y)
 
     def backward(self, dY: np.ndarray, *, need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
@@ -126,4 +145,5 @@ class Dropout(Layer):
 
     def __repr__(self):
         extra = "" if self.schedule == "constant" else f", schedule={self.schedule!r}, n_steps={self.n_steps}"
+        extra += "" if self.accelerator == "numpy" else f", accelerator={self.accelerator!r}"
         return f"Dropout({self.rate!r}{extra})"

@@ -9,6 +9,10 @@ Imported only by an object whose ``accelerator`` is ``"numba"`` (see
   beta's gradients, then the input gradient) where numpy makes six, the ReLU's
   mask being applied on the fly.
 * The losses with their gradient: one pass over the outputs.
+* Dropout's mask and output in one pass, each value's keep-or-drop decision
+  hashed from its position and a per-batch key (:func:`dropout_forward`)
+  instead of drawn from numpy's generator, which took four fifths of numpy's
+  dropout pass.
 
 The numpy kernels of :mod:`skstab.nn._functional` and the numpy losses are the
 reference; these compute the same formulas with float64 accumulators and agree
@@ -84,6 +88,42 @@ def batch_norm_backward(dY, X_hat, Y, relu, weights, has_weights, gamma, inv_std
             if relu and not Y[i, j] > 0.0:
                 g = 0.0
             dX[i, j] = (inv_std[j] * gamma[j]) * (g - p * (sum_d[j] + X_hat[i, j] * sum_dx[j]))
+
+
+#: fmix32's multipliers (MurmurHash3's finalizer), the 32-bit golden ratio that spreads positions apart, and
+#: the shifts, all unsigned 64-bit so that numba keeps the arithmetic in integers (mixed with signed ones it
+#: would compute in float64).
+_MIX_1, _MIX_2, _GOLDEN = np.uint64(0x85EBCA6B), np.uint64(0xC2B2AE35), np.uint64(0x9E3779B9)
+_LOW_32 = np.uint64(0xFFFFFFFF)
+_SHIFT_13, _SHIFT_16 = np.uint64(13), np.uint64(16)
+
+
+@njit(**_JIT)
+def _fmix32(x):
+    x ^= x >> _SHIFT_16
+    x = (x * _MIX_1) & _LOW_32
+    x ^= x >> _SHIFT_13
+    x = (x * _MIX_2) & _LOW_32
+    return x ^ (x >> _SHIFT_16)
+
+
+@njit(**_JIT)
+def dropout_forward(X, key_low, key_high, threshold, scale, mask, Y):
+    """Fill ``mask`` (``scale`` where kept, 0 where dropped) and ``Y = X * mask``.
+
+    The value at flat position ``p`` is dropped when
+    ``fmix32(fmix32(p * golden + key_low) ^ key_high)`` is below
+    ``threshold``, the rate as a fraction of 2**32. A fresh key per batch
+    (two 32-bit halves, unsigned 64-bit integers like ``threshold``) gives
+    independent masks, and no state is kept between calls.
+    """
+    n, d = X.shape
+    for i in range(n):
+        for j in range(d):
+            position = np.uint64(i * d + j)
+            x = _fmix32(_fmix32((position * _GOLDEN + key_low) & _LOW_32) ^ key_high)
+            mask[i, j] = scale if x >= threshold else 0.0
+            Y[i, j] = X[i, j] * mask[i, j]
 
 
 @njit(**_JIT)
