@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._functional import log_sigmoid, log_softmax
+from ._functional import input_gradient, log_sigmoid, log_softmax
 
 
 def batch_ensemble_forward(X, W, r, s, b, shared_input, out=None, scaled=None, product=None):
@@ -65,7 +65,7 @@ def batch_ensemble_backward(
     dproduct = np.multiply(dY3, s[:, None, :], out=None if dproduct is None else dproduct.reshape(dY3.shape))
     flat = dproduct.reshape(-1, h)
     np.matmul(scaled.reshape(-1, d).T, flat, out=dW)
-    dscaled = np.matmul(flat, W.T, out=dscaled).reshape(k, -1, d)
+    dscaled = input_gradient(flat, W, out=dscaled).reshape(k, -1, d)
     if shared_input:
         np.einsum("knd,nd->kd", dscaled, X, out=dr)
     else:

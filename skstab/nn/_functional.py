@@ -41,7 +41,20 @@ def dense_backward(dY, X, W, dW, db, dX=None):
     np.sum(dY, axis=0, out=db)
     if dX is None:
         return None
-    return np.matmul(dY, W.T, out=None if dX is True else dX)
+    return input_gradient(dY, W, out=None if dX is True else dX)
+
+
+def input_gradient(dY, W, out=None):
+    """``dY @ W.T``, the input gradient of a product with ``W``.
+
+    With one output unit it is an outer product, computed as a broadcast
+    multiply: the same values (each is one product), where numpy's matmul
+    takes a path without BLAS for an inner dimension of 1 (115 against 20
+    microseconds for 512 x 100 float32 values).
+    """
+    if W.shape[1] == 1:
+        return np.multiply(dY, W.T, out=out)
+    return np.matmul(dY, W.T, out=out)
 
 
 # -- activations: each backward takes the forward *output* A (never the input),

@@ -181,3 +181,29 @@ def test_folded_weights_are_never_saved(rng):
     assert_array_equal(loaded.infer(X), layer.infer(X))
     layer.release_workspace()
     assert not layer._derivations
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_input_gradient_is_the_product_with_the_transposed_weights(n_out, dtype, rng):
+    # One output unit takes a broadcast multiply instead of matmul: the same values, bit for bit.
+    from skstab.nn._functional import dense_backward, input_gradient
+
+    dY = rng.normal(size=(64, n_out)).astype(dtype)
+    W = rng.normal(size=(20, n_out)).astype(dtype)
+    expected = np.matmul(dY, W.T)
+    out = np.empty((64, 20), dtype)
+    assert input_gradient(dY, W, out=out) is out
+    assert_array_equal(out, expected)
+    X = rng.normal(size=(64, 20)).astype(dtype)
+    dW, db = np.empty_like(W), np.empty(n_out, dtype)
+    assert_array_equal(dense_backward(dY, X, W, dW, db, dX=True), expected)
+    layer = BatchEnsembleDense(n_out, 4)
+    layer.build(20, np.random.default_rng(0), dtype=dtype)
+    Xk = rng.normal(size=(4 * 16, 20)).astype(dtype)
+    layer.forward(Xk, training=True)
+    dYk = rng.normal(size=(4 * 16, n_out)).astype(dtype)
+    p = layer.params
+    scaled_gradient = dYk.reshape(4, 16, n_out) * p["s"][:, None, :]
+    expected = np.matmul(scaled_gradient, p["W"].T) * p["r"][:, None, :]
+    assert_array_equal(layer.backward(dYk), expected.reshape(-1, 20))
