@@ -251,9 +251,17 @@ class PiecewiseLinearEncoding(AcceleratedMixin, Layer):
         _run(kernels.locate_bins, X.shape[0], work, X, left, inverse_width, counts, bins, fractions)
 
     def _bin_tables(self):
-        """``(counts, offsets)``: each feature's number of bins and its first column in the output."""
-        counts = np.array([len(e) - 1 for e in self.edges], dtype=np.intp)
-        return counts, np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+        """``(counts, offsets)``: each feature's number of bins and its first column in the output.
+
+        Made once from the edges, which never change (every training pass asked for them twice,
+        23 microseconds each).
+        """
+        tables = self.__dict__.get("_bin_counts_offsets")
+        if tables is None:
+            counts = np.array([len(e) - 1 for e in self.edges], dtype=np.intp)
+            offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+            tables = self._bin_counts_offsets = (counts, offsets)
+        return tables
 
     def _follower_arrays(self, follower, k, h):
         """``(r, s, b)`` of the follower for the kernels: a plain dense layer has no member multipliers."""
