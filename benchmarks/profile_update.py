@@ -70,7 +70,7 @@ def steps(net, loss, opt, X, Y):
     def backward_step(index, fused, last):
         def run():
             layer = layers[index]
-            need = index > 0
+            need = net.input_gradient_needed(index)
             if fused:
                 grads[index] = layer.backward_fused(grads[last], need_input_grad=need)
             else:

@@ -154,18 +154,28 @@ class Sequential:
         return X
 
     def backward(self, dY: np.ndarray, *, need_input_grad: bool = False) -> np.ndarray | None:
-        """Backpropagate ``dY`` through every layer, filling ``grads``."""
+        """Backpropagate ``dY`` through every layer, filling ``grads``.
+
+        A layer computes its input gradient only where a layer before it
+        learns something (or ``need_input_grad`` asks for the network's): the
+        first dense layer behind an encoding without parameters skips it.
+        """
         fused = getattr(self, "_fused", ())
         i = len(self.layers) - 1
         while i >= 0:
             if i - 1 in fused:
                 # The pair (i - 1, i) ran forward as one kernel; so does its backward pass.
-                dY = self.layers[i - 1].backward_fused(dY, need_input_grad=need_input_grad or i - 1 > 0)
+                needed = need_input_grad or self.input_gradient_needed(i - 1)
+                dY = self.layers[i - 1].backward_fused(dY, need_input_grad=needed)
                 i -= 2
             else:
-                dY = self.layers[i].backward(dY, need_input_grad=need_input_grad or i > 0)
+                dY = self.layers[i].backward(dY, need_input_grad=need_input_grad or self.input_gradient_needed(i))
                 i -= 1
         return dY
+
+    def input_gradient_needed(self, index: int) -> bool:
+        """Whether layer ``index``'s backward pass must return its input gradient: a layer before it learns."""
+        return any(layer.params for layer in self.layers[:index])
 
     def infer(self, X, *, chunk_rows: int = INFER_CHUNK_ROWS) -> np.ndarray:
         """Inference-mode output; touches no state, so it is safe in ``predict``.

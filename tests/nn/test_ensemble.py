@@ -207,3 +207,24 @@ def test_input_gradient_is_the_product_with_the_transposed_weights(n_out, dtype,
     scaled_gradient = dYk.reshape(4, 16, n_out) * p["s"][:, None, :]
     expected = np.matmul(scaled_gradient, p["W"].T) * p["r"][:, None, :]
     assert_array_equal(layer.backward(dYk), expected.reshape(-1, 20))
+
+
+def test_only_layers_behind_a_learning_layer_compute_their_input_gradient(rng):
+    from skstab.nn import BatchNorm, Dense, FeatureScale, PiecewiseLinearEncoding, ReLU, Sequential
+
+    edges = [np.linspace(-2, 2, 5)] * 3
+    layers = [PiecewiseLinearEncoding(edges), BatchEnsembleDense(8, 2, first=True), BatchNorm(), ReLU()]
+    net = Sequential([*layers, BatchEnsembleDense(1, 2, average="identity")])
+    net.build(3, np.random.default_rng(0))
+    # The encoding has no parameters: the first ensemble layer's input gradient would be thrown away.
+    assert [net.input_gradient_needed(i) for i in range(5)] == [False, False, True, True, True]
+    X = rng.normal(size=(6, 3))
+    net.forward(X, training=True)
+    assert net.backward(np.ones((12, 1))) is None
+    assert np.abs(net.layers[1].grads["W"]).sum() > 0
+    # Asked for, the network's input gradient still flows back through every layer.
+    net.forward(X, training=True)
+    assert net.backward(np.ones((12, 1)), need_input_grad=True).shape == X.shape
+    scaled = Sequential([FeatureScale(), Dense(4)])
+    scaled.build(3, np.random.default_rng(0))
+    assert [scaled.input_gradient_needed(i) for i in range(2)] == [False, True]
