@@ -6,6 +6,7 @@ from ..utils._checks import check_int
 from ._base import Layer
 from ._embeddings import _dense
 from ._ensemble_functional import (
+    ONE_PRODUCT_MIN_ROWS,
     batch_ensemble_backward,
     batch_ensemble_forward,
     batch_ensemble_infer_folded,
@@ -151,6 +152,9 @@ class BatchEnsembleDense(Layer):
             dproduct=self._workspace("dproduct", product.shape, dtype),
             dscaled=self._workspace("dscaled", (rows, d), dtype),
             dX=self._workspace("dX", X.shape, dtype) if shared_dX else None,
+            member_grads=self._workspace("member_grads", (self.n_members, d, self.n_out), dtype)
+            if self.first and not need_input_grad and X.shape[0] >= ONE_PRODUCT_MIN_ROWS
+            else None,
         )
 
     def infer(self, X: np.ndarray) -> np.ndarray:

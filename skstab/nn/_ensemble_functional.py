@@ -12,6 +12,13 @@ import numpy as np
 
 from ._functional import input_gradient, log_sigmoid, log_softmax
 
+#: Rows per member from which the backward pass of a first ensemble layer that needs no input gradient
+#: computes each member's ``X.T @ dproduct_i`` once for ``dW`` and ``dr`` (one product instead of two):
+#: at 4 members x 128 rows, 1,024 inputs and 100 units, float32, one thread, 1,855 against about 1,340
+#: microseconds; at 64 rows even; at 32 rows on 1,024 inputs and 256 units 1.7 times slower, since its
+#: three passes over the members' (inputs, units) gradients then outweigh the product saved.
+ONE_PRODUCT_MIN_ROWS = 128
+
 
 def batch_ensemble_forward(X, W, r, s, b, shared_input, out=None, scaled=None, product=None):
     """Return ``(Y, X * r, (X * r) @ W)``, each member's rows stacked in ``Y`` (shape (k * n, h)).
@@ -48,14 +55,21 @@ def batch_ensemble_backward(
     dproduct=None,
     dscaled=None,
     dX=None,
+    member_grads=None,
 ):
     """Fill ``dW``, ``dr``, ``ds`` and ``db`` in place and return ``dX`` (or ``None``).
 
-    ``dproduct`` (k * n, h), ``dscaled`` (k * n, d) and ``dX`` (n, d) are
-    optional arrays to write the intermediate gradients into; a training
-    layer passes its workspaces, so that a step allocates nothing. ``dX`` is
-    used only with a shared input: otherwise the input gradient is
-    ``dscaled`` scaled in place, which is what is returned.
+    ``dproduct`` (k * n, h), ``dscaled`` (k * n, d), ``dX`` (n, d) and
+    ``member_grads`` (k, d, h) are optional arrays to write the intermediate
+    gradients into; a training layer passes its workspaces, so that a step
+    allocates nothing. ``dX`` is used only with a shared input: otherwise the
+    input gradient is ``dscaled`` scaled in place, which is what is returned.
+
+    With a shared input, no input gradient and at least
+    :data:`ONE_PRODUCT_MIN_ROWS` rows, each member's ``X.T @ dproduct_i``
+    (``member_grads``) gives both ``dW``, scaled by ``r_i`` and summed, and
+    ``dr_i``, its rows' dot products with ``W``: one product of the
+    layer's size instead of two.
     """
     k, h = s.shape
     d = W.shape[0]
@@ -63,6 +77,12 @@ def batch_ensemble_backward(
     np.add.reduce(dY3, axis=1, out=db)
     np.einsum("knh,knh->kh", dY3, product.reshape(k, -1, h), out=ds)
     dproduct = np.multiply(dY3, s[:, None, :], out=None if dproduct is None else dproduct.reshape(dY3.shape))
+    if shared_input and not need_input_grad and X.shape[0] >= ONE_PRODUCT_MIN_ROWS:
+        member_grads = np.matmul(X.T, dproduct, out=member_grads)
+        np.einsum("kdh,dh->kd", member_grads, W, out=dr)
+        member_grads *= r[:, :, None]
+        np.add.reduce(member_grads, axis=0, out=dW)
+        return None
     flat = dproduct.reshape(-1, h)
     np.matmul(scaled.reshape(-1, d).T, flat, out=dW)
     dscaled = input_gradient(flat, W, out=dscaled).reshape(k, -1, d)

@@ -9,7 +9,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from skstab.nn import BatchEnsembleDense
 from skstab.nn._ensemble import FOLD_MIN_ROWS
-from skstab.nn._ensemble_functional import batch_ensemble_backward, batch_ensemble_forward, ensemble_average
+from skstab.nn._ensemble_functional import (
+    ONE_PRODUCT_MIN_ROWS,
+    batch_ensemble_backward,
+    batch_ensemble_forward,
+    ensemble_average,
+)
 
 
 def _layer(first, rng, *, k=4, d=24, h=32, average=None, dtype=np.float64):
@@ -51,20 +56,21 @@ def test_backward_into_workspaces_matches_the_allocating_kernel(first, need_inpu
 
 @pytest.mark.parametrize("first", [True, False], ids=["first", "hidden"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_training_step_allocates_no_batch_sized_array(first, dtype, rng):
+@pytest.mark.parametrize("need_input_grad", [True, False])
+def test_a_training_step_allocates_no_batch_sized_array(first, dtype, need_input_grad, rng):
     k, n, d, h = 4, 512, 64, 256
     layer = _layer(first, rng, k=k, d=d, h=h, dtype=dtype)
     X = rng.normal(size=(n if first else k * n, d)).astype(dtype)
     dY = rng.normal(size=(k * n, h)).astype(dtype)
     layer.forward(X, training=True)
-    layer.backward(dY)  # the first step allocates the workspaces
+    layer.backward(dY, need_input_grad=need_input_grad)  # the first step allocates the workspaces
     work = {key: id(value) for key, value in layer._work.items()}
 
     tracemalloc.start()
     try:
         for _ in range(3):
             layer.forward(X, training=True)
-            layer.backward(dY)
+            layer.backward(dY, need_input_grad=need_input_grad)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -228,3 +234,29 @@ def test_only_layers_behind_a_learning_layer_compute_their_input_gradient(rng):
     scaled = Sequential([FeatureScale(), Dense(4)])
     scaled.build(3, np.random.default_rng(0))
     assert [scaled.input_gradient_needed(i) for i in range(2)] == [False, True]
+
+
+@pytest.mark.parametrize("n", [ONE_PRODUCT_MIN_ROWS - 1, ONE_PRODUCT_MIN_ROWS])
+def test_first_layer_gradients_from_one_product_per_member(n, rng):
+    # Without an input gradient, from ONE_PRODUCT_MIN_ROWS rows, dW and dr come from each member's X.T @ dproduct:
+    # they equal the two-product computation to rounding and central differences of the loss sum(Y * G).
+    k, d, h = 3, 7, 5
+    layer = _layer(True, rng, k=k, d=d, h=h)
+    X = rng.normal(size=(n, d))
+    G = rng.normal(size=(k * n, h))
+    layer.forward(X, training=True)
+    assert layer.backward(G, need_input_grad=False) is None
+    one_product = {key: value.copy() for key, value in layer.grads.items()}
+    layer.forward(X, training=True)
+    layer.backward(G, need_input_grad=True)
+    for key, value in layer.grads.items():
+        assert_allclose(one_product[key], value, rtol=1e-12, atol=1e-12, err_msg=key)
+    p, eps = layer.params, 1e-6
+    for key, index in [("W", (2, 3)), ("W", (6, 0)), ("r", (1, 4)), ("r", (2, 0))]:
+        saved = p[key][index]
+        losses = []
+        for step in (eps, -eps):
+            p[key][index] = saved + step
+            losses.append(float((layer.forward(X, training=True) * G).sum()))
+        p[key][index] = saved
+        assert_allclose(one_product[key][index], (losses[0] - losses[1]) / (2 * eps), rtol=1e-6, atol=1e-8)
