@@ -17,19 +17,6 @@ DROPOUT_SCHEDULES = {
 }
 
 
-def _hashed_dropout():
-    """numba's dropout kernel, imported on first use (importing it imports numba)."""
-    global _HASHED_DROPOUT
-    if _HASHED_DROPOUT is None:
-        from ._fused import dropout_forward
-
-        _HASHED_DROPOUT = dropout_forward
-    return _HASHED_DROPOUT
-
-
-_HASHED_DROPOUT = None
-
-
 class Dropout(AcceleratedMixin, Layer):
     """Inverted dropout: in training, zero each value with probability ``rate`` and scale the rest by ``1/(1-rate)``.
 
@@ -130,11 +117,12 @@ class Dropout(AcceleratedMixin, Layer):
         Y = self._workspace("Y", X.shape, X.dtype)
         self._cache = mask
         if self._uses_numba() and fusable(X):
+            from . import _fused
+
             key = self._rng.bit_generator.random_raw()
             threshold = np.uint64(min(round(rate * 2.0**32), 2**32 - 1))
-            _hashed_dropout()(
-                X, np.uint64(key & 0xFFFFFFFF), np.uint64(key >> 32), threshold, 1.0 / (1.0 - rate), mask, Y
-            )
+            halves = np.uint64(key & 0xFFFFFFFF), np.uint64(key >> 32)
+            _fused.dropout_forward(X, *halves, threshold, 1.0 / (1.0 - rate), mask, Y)
             return Y
         self._rng.random(out=mask, dtype=X.dtype)
         # The kept values (probability 1 - rate) become 1 / (1 - rate), the others 0.

@@ -6,12 +6,12 @@ from ..utils._checks import check_int
 from ._base import Layer
 from ._embeddings import _dense
 from ._ensemble_functional import (
-    ONE_PRODUCT_MIN_ROWS,
     batch_ensemble_backward,
     batch_ensemble_forward,
     batch_ensemble_infer_folded,
     ensemble_average,
     fold_members,
+    one_product_backward,
 )
 from ._init import INITIALIZERS
 
@@ -135,6 +135,7 @@ class BatchEnsembleDense(Layer):
         dtype = p["W"].dtype
         rows, d = product.shape[0], X.shape[1]
         shared_dX = need_input_grad and self.first
+        one_product = one_product_backward(self.first, need_input_grad, X.shape[0])
         return batch_ensemble_backward(
             dY,
             X,
@@ -150,10 +151,10 @@ class BatchEnsembleDense(Layer):
             self.first,
             need_input_grad,
             dproduct=self._workspace("dproduct", product.shape, dtype),
-            dscaled=self._workspace("dscaled", (rows, d), dtype),
+            dscaled=None if one_product else self._workspace("dscaled", (rows, d), dtype),
             dX=self._workspace("dX", X.shape, dtype) if shared_dX else None,
             member_grads=self._workspace("member_grads", (self.n_members, d, self.n_out), dtype)
-            if self.first and not need_input_grad and X.shape[0] >= ONE_PRODUCT_MIN_ROWS
+            if one_product
             else None,
         )
 

@@ -20,6 +20,11 @@ from ._functional import input_gradient, log_sigmoid, log_softmax
 ONE_PRODUCT_MIN_ROWS = 128
 
 
+def one_product_backward(shared_input, need_input_grad, n_rows):
+    """Whether :func:`batch_ensemble_backward` takes ``dW`` and ``dr`` from one product per member."""
+    return shared_input and not need_input_grad and n_rows >= ONE_PRODUCT_MIN_ROWS
+
+
 def batch_ensemble_forward(X, W, r, s, b, shared_input, out=None, scaled=None, product=None):
     """Return ``(Y, X * r, (X * r) @ W)``, each member's rows stacked in ``Y`` (shape (k * n, h)).
 
@@ -77,7 +82,7 @@ def batch_ensemble_backward(
     np.add.reduce(dY3, axis=1, out=db)
     np.einsum("knh,knh->kh", dY3, product.reshape(k, -1, h), out=ds)
     dproduct = np.multiply(dY3, s[:, None, :], out=None if dproduct is None else dproduct.reshape(dY3.shape))
-    if shared_input and not need_input_grad and X.shape[0] >= ONE_PRODUCT_MIN_ROWS:
+    if one_product_backward(shared_input, need_input_grad, X.shape[0]):
         member_grads = np.matmul(X.T, dproduct, out=member_grads)
         np.einsum("kdh,dh->kd", member_grads, W, out=dr)
         member_grads *= r[:, :, None]

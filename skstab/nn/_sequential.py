@@ -161,21 +161,25 @@ class Sequential:
         first dense layer behind an encoding without parameters skips it.
         """
         fused = getattr(self, "_fused", ())
+        first_learning = self._first_learning_layer()
         i = len(self.layers) - 1
         while i >= 0:
             if i - 1 in fused:
                 # The pair (i - 1, i) ran forward as one kernel; so does its backward pass.
-                needed = need_input_grad or self.input_gradient_needed(i - 1)
+                needed = need_input_grad or i - 1 > first_learning
                 dY = self.layers[i - 1].backward_fused(dY, need_input_grad=needed)
                 i -= 2
             else:
-                dY = self.layers[i].backward(dY, need_input_grad=need_input_grad or self.input_gradient_needed(i))
+                dY = self.layers[i].backward(dY, need_input_grad=need_input_grad or i > first_learning)
                 i -= 1
         return dY
 
     def input_gradient_needed(self, index: int) -> bool:
         """Whether layer ``index``'s backward pass must return its input gradient: a layer before it learns."""
-        return any(layer.params for layer in self.layers[:index])
+        return index > self._first_learning_layer()
+
+    def _first_learning_layer(self):
+        return next((i for i, layer in enumerate(self.layers) if layer.params), len(self.layers))
 
     def infer(self, X, *, chunk_rows: int = INFER_CHUNK_ROWS) -> np.ndarray:
         """Inference-mode output; touches no state, so it is safe in ``predict``.
